@@ -1,0 +1,149 @@
+# eard: one build for everything. See README.md.
+#
+#   make            build build/eard, build/earctl, build/libear.a
+#   make run        embedded PostgreSQL in ./var + eard in the foreground
+#   make stop       stop what `make run` started
+#   make check      unit tests + integration tests (+ real-data tests)
+#   make asan       the same tests under ASan+UBSan (build-asan/)
+#   make bench      benchmarks (bench/BENCHMARKS.md)
+#   make psql       psql on the embedded cluster
+#   make install    PREFIX=/usr/local DESTDIR=
+#   make format / make format-check
+
+BUILD	?= build
+PREFIX	?= /usr/local
+DESTDIR	?=
+CC	?= cc
+VERSION	:= $(shell cat VERSION 2>/dev/null || echo 0.0.0)
+
+PKGS	:= libpq libevent libevent_pthreads libevent_openssl libxml-2.0 \
+	   jansson libcrypto libutf8proc
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
+
+WARN	:= -Wall -Wextra -Wformat=2 -Wmissing-prototypes -Wstrict-prototypes \
+	   -Wshadow -Wwrite-strings -Wpointer-arith -Werror
+OPT	?= -O2 -g
+SAN	?=
+CFLAGS	+= -std=gnu11 $(OPT) $(SAN) $(WARN) -D_GNU_SOURCE -DEARD_VERSION='"$(VERSION)"' \
+	   -Icore -Idaemon -Iimporters -Icli $(PKG_CFLAGS)
+LDFLAGS	+= $(SAN)
+LIBS	:= $(PKG_LIBS) -lpthread -lm
+
+CORE_SRC	:= $(sort $(wildcard core/*.c))
+IMP_SRC		:= $(sort $(wildcard importers/*.c))
+DAEMON_SRC	:= $(filter-out daemon/eard.c,$(sort $(wildcard daemon/*.c)))
+CLI_SRC		:= $(filter-out cli/earctl.c,$(sort $(wildcard cli/*.c)))
+UNIT_SRC	:= $(sort $(wildcard tests/unit/test_*.c))
+BENCH_SRC	:= $(sort $(wildcard bench/*.c))
+FUZZ_SRC	:= $(sort $(wildcard tests/fuzz/fuzz_*.c))
+
+obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
+
+LIBEAR	:= $(BUILD)/libear.a
+LIBIMP	:= $(BUILD)/libearimp.a
+LIBEARD	:= $(BUILD)/libeard.a
+LIBCLI	:= $(BUILD)/libearctl.a
+EARD	:= $(BUILD)/eard
+EARCTL	:= $(BUILD)/earctl
+UNITS	:= $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
+BENCHES	:= $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
+
+.PHONY: all run stop check unit integration realdata asan bench psql install \
+	format format-check deps clean fuzz
+
+all: $(EARD) $(EARCTL) $(LIBEAR)
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+
+$(LIBEAR): $(call obj,$(CORE_SRC))
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+$(LIBIMP): $(call obj,$(IMP_SRC))
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+$(LIBEARD): $(call obj,$(DAEMON_SRC))
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+$(LIBCLI): $(call obj,$(CLI_SRC))
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+# The daemon links libearimp for POST /v1/import; the CLI for direct imports.
+$(EARD): $(call obj,daemon/eard.c) $(LIBEARD) $(LIBIMP) $(LIBEAR)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+$(EARCTL): $(call obj,cli/earctl.c) $(LIBCLI) $(LIBIMP) $(LIBEAR)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+# One cmocka binary per module; the static libraries give it only what it uses.
+# tests/unit/test_X.c may name link-time wraps in a comment line
+#   /* WRAP: -Wl,--wrap=PQexec */
+$(BUILD)/tests/%: tests/unit/%.c $(LIBEARD) $(LIBCLI) $(LIBIMP) $(LIBEAR)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Wno-missing-prototypes $(LDFLAGS) -o $@ $< \
+	    $(shell sed -n 's|^/\* WRAP: \(.*\) \*/$$|\1|p' $<) \
+	    $(LIBEARD) $(LIBCLI) $(LIBIMP) $(LIBEAR) $(CMOCKA_LIBS) $(LIBS)
+
+$(BUILD)/bench/%: bench/%.c $(LIBEAR)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Wno-missing-prototypes $(LDFLAGS) -o $@ $< $(LIBEAR) $(LIBS)
+
+deps:
+	@scripts/deps.sh
+
+run: deps all
+	@scripts/run.sh
+
+stop:
+	@scripts/pg.sh stop-all
+
+psql:
+	@scripts/pg.sh psql
+
+unit: all $(UNITS)
+	@scripts/unit.sh $(UNITS)
+
+integration: all
+	@BUILD=$(BUILD) tests/integration/run.sh
+
+check: deps
+	@$(MAKE) --no-print-directory all $(UNITS)
+	@scripts/unit.sh $(UNITS)
+	@BUILD=$(BUILD) tests/integration/run.sh
+
+asan:
+	@$(MAKE) --no-print-directory BUILD=build-asan OPT='-O1 -g -fno-omit-frame-pointer' \
+	    SAN='-fsanitize=address,undefined -fno-sanitize-recover=undefined' check
+
+bench: deps all $(BENCHES)
+	@BUILD=$(BUILD) bench/run.sh
+
+fuzz:
+	@BUILD=build-fuzz FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run.sh
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/sbin \
+	    $(DESTDIR)$(PREFIX)/share/eard/schema $(DESTDIR)$(PREFIX)/share/eard/rules \
+	    $(DESTDIR)$(PREFIX)/share/eard/queries \
+	    $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man8
+	install -m 0755 $(EARD) $(DESTDIR)$(PREFIX)/sbin/eard
+	install -m 0755 $(EARCTL) $(DESTDIR)$(PREFIX)/bin/earctl
+	install -m 0644 schema/*.sql $(DESTDIR)$(PREFIX)/share/eard/schema/
+	install -m 0644 $(wildcard rules/*.xml rules/*.rng) $(DESTDIR)$(PREFIX)/share/eard/rules/
+	for f in $(wildcard queries/*.sql); do install -m 0644 $$f $(DESTDIR)$(PREFIX)/share/eard/queries/; done
+	install -m 0644 docs/earctl.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -m 0644 docs/eard.8 $(DESTDIR)$(PREFIX)/share/man/man8/
+
+FORMAT_SRC = $(shell git ls-files '*.c' '*.h' 2>/dev/null)
+format:
+	clang-format -i $(FORMAT_SRC)
+format-check:
+	clang-format --dry-run --Werror $(FORMAT_SRC)
+
+clean:
+	rm -rf build build-asan build-fuzz
