@@ -82,4 +82,190 @@ void	 error_clear(struct ear_error *);
 json_t	*error_to_json(const struct ear_error *);	/* new reference */
 
 
+/*
+ * chip.c: advanced-computing figures of an IC (15 CFR 774 Supp. 1, 3A090
+ * Technical Note 2). TPP = max over precisions of dense TOPS x bit length;
+ * performance density (PD) = TPP / applicable die area (mm2).
+ */
+struct chip_perf {
+	char	 format[16];	/* "fp8", "bf16", "int8", ... (lower case) */
+	int	 bits;		/* bit length of the operation */
+	double	 dense_tops;	/* dense (not sparse) peak, 10^12 ops/s */
+};
+double	 chip_compute_tpp(const struct chip_perf *, size_t, size_t *);
+double	 chip_compute_pd(double, double);	/* NaN if area <= 0 or NaN */
+int	 chip_format_bits(const char *);	/* -1 if unknown */
+
+/*
+ * pred.c: facts, sets of names and compiled predicates with Kleene
+ * three-valued logic (docs/ruleset.md). A struct pred is immutable once
+ * compiled and may be shared across threads.
+ */
+enum tv { TV_FALSE = 0, TV_TRUE = 1, TV_UNKNOWN = 2 };
+struct pred;
+struct facts;
+struct ruleset;
+struct strset {			/* a small ordered set of owned strings */
+	char	**v;
+	size_t	  n;
+};
+void	 strset_init(struct strset *);
+void	 strset_add(struct strset *, const char *);
+bool	 strset_has(const struct strset *, const char *);
+void	 strset_clear(struct strset *);
+json_t	*strset_to_json(const struct strset *);	/* new reference */
+
+enum fact_type { FACT_NONE, FACT_NUM, FACT_BOOL, FACT_STR };
+struct facts *facts_new(void);			/* caller frees with facts_free */
+void	 facts_free(struct facts *);
+struct facts *facts_copy(const struct facts *);
+void	 facts_set_num(struct facts *, const char *, double);
+void	 facts_set_bool(struct facts *, const char *, bool);
+void	 facts_set_str(struct facts *, const char *, const char *);
+void	 facts_unset(struct facts *, const char *);
+enum fact_type facts_type(const struct facts *, const char *);
+bool	 facts_get_num(const struct facts *, const char *, double *);
+bool	 facts_get_bool(const struct facts *, const char *, bool *);
+const char *facts_get_str(const struct facts *, const char *); /* or NULL */
+json_t	*facts_to_json(const struct facts *);	/* new reference */
+
+struct pred *pred_compile(const json_t *, char **) MUSTCHECK;
+void	 pred_free(struct pred *);
+enum tv	 pred_eval(const struct pred *, const struct facts *,
+	     const struct ruleset *, ear_date, struct strset *);
+bool	 pred_eccn_matches(const char *, const char *);	/* prefix at a '.' */
+const char *tv_name(enum tv);
+
+/*
+ * ruleset.c: the immutable in-memory rules compiled from the document of
+ * eard_rules_document() (docs/ruleset.md). Refcounted (atomic): the daemon
+ * holds one reference per snapshot and one per request in flight.
+ * ruleset_*_json() return new references.
+ */
+struct ruleset *ruleset_from_json(const json_t *, const char *, char **)
+	     MUSTCHECK;
+void	 ruleset_ref(struct ruleset *);
+void	 ruleset_unref(struct ruleset *);
+const char *ruleset_version(const struct ruleset *);
+int	 ruleset_group_member(const struct ruleset *, const char *,
+	     const char *, ear_date);
+json_t	*ruleset_country_json(const struct ruleset *, const char *, ear_date);
+json_t	*ruleset_eccn_json(const struct ruleset *, const char *, ear_date);
+json_t	*ruleset_summary_json(const struct ruleset *);
+bool	 ruleset_param(const struct ruleset *, const char *, ear_date,
+	     double *);
+
+/*
+ * request.c: strict decoding of a check request body (the check contract in
+ * ARCHITECTURE.md). check_decode() returns NULL and fills err (400, the JSON
+ * path of the culprit in err->field) on a bad body. The daemon resolves a
+ * registry {"id": ...} chip or model before decoding, and adds screening
+ * hits with check_set_screening() (copied) before determine().
+ */
+enum item_kind { ITEM_CHIP, ITEM_MODEL };
+struct check;
+struct ear_listing {	/* a screening hit, filled by the daemon */
+	const char	*name;
+	const char	*list;
+	const char	*license_requirement;
+	const char	*license_policy;
+	const char	*federal_register_notice;
+	const char	*matched_on;
+	double		 score;
+	bool		 match;		/* false: "review" */
+	bool		 export_list;	/* Entity List, MEU, DPL, UVL: EAR */
+};
+struct check *check_decode(enum item_kind, const json_t *, ear_date,
+	     struct ear_error *) MUSTCHECK;
+void	 check_free(struct check *);
+enum item_kind check_kind(const struct check *);
+ear_date check_as_of(const struct check *);
+const char *check_destination(const struct check *);
+const char *check_recipient_name(const struct check *);	/* NULL if none */
+const char *check_recipient_country(const struct check *); /* NULL if none */
+const char *check_item_name(const struct check *);	/* NULL if none */
+void	 check_set_screening(struct check *, const struct ear_listing *,
+	     size_t, const char *);
+void	 check_set_consignee_tpp(struct check *, double); /* shipped this year */
+
+/*
+ * model.c: 4E091 operation counting (15 CFR 774 Supp. 1, 4E091 Technical
+ * Notes 2 and 3, Note 1; 90 FR 4544). Numbers are NaN when missing; booleans
+ * are enum tv (TV_UNKNOWN when missing). Strings are borrowed.
+ */
+struct model_synth {
+	const char	*generator;
+	enum tv		 generator_published;
+	double		 generator_training_ops;
+	double		 generation_ops;
+	double		 share_of_training_ops;	/* 0..1 */
+};
+struct model_facts {
+	const char	*name;
+	double		 training_ops;		/* stated (pre-training + fine-tuning) */
+	double		 parameters;
+	double		 training_tokens;
+	enum tv		 published;
+	bool		 derived;		/* derived_from given */
+	const char	*derived_name;
+	enum tv		 derived_published;
+	double		 derived_training_ops;
+	double		 additional_training_ops;
+	const struct model_synth *synth;
+	size_t		 nsynth;
+};
+struct model_params {
+	double	 threshold;	/* 4E091.threshold_ops: 1e26 */
+	double	 note1_floor;	/* 4E091.note1_floor_ops: 2.5e25 */
+	double	 note1_share;	/* 4E091.note1_share: 0.25 */
+	double	 tn3_share;	/* 4E091.tn3_share: 0.10 */
+	double	 note2_floor;	/* 4E091.note2_floor_ops: NaN while unset */
+};
+struct model_count {
+	double	 total;		/* counted operations, NaN if unknown */
+	bool	 estimated;	/* total rests on 6*N*D */
+	double	 trained;	/* stated or estimated training_ops */
+	double	 base;		/* derived: base model's operations */
+	double	 additional;	/* derived: additional training */
+	double	 synth_generation;	/* TN3: generation operations added */
+	double	 synth_generator_training; /* TN3: generator training added */
+	int	 synth_index;	/* TN3: generator counted, -1 none */
+	double	 threshold;	/* effective: max(threshold, note2_floor) */
+	enum tv	 over;		/* total >= threshold */
+	enum tv	 note1_excluded; /* derived from published, within Note 1 */
+	double	 note1_limit;	/* max(note1_floor, note1_share * total) */
+	char	*missing[8];	/* request fields that were missing */
+	size_t	 nmissing;
+	struct model_params params;
+};
+void	 model_params_default(struct model_params *);
+void	 model_params_from_ruleset(const struct ruleset *, ear_date,
+	     struct model_params *);
+double	 model_estimate_ops(double, double);	/* 6 * N * D */
+int	 model_count_ops(const struct model_facts *,
+	     const struct model_params *, struct model_count *) MUSTCHECK;
+void	 model_count_clear(struct model_count *);
+json_t	*model_count_json(const struct model_count *);	/* new reference */
+
+/*
+ * determine.c, verdict.c: determine() is pure and never returns NULL; the
+ * caller frees the verdict with verdict_free(). verdict_to_json() returns a
+ * new reference: the 200 body of the check contract.
+ */
+enum verdict_kind {
+	VERDICT_NOT_SUBJECT,
+	VERDICT_NO_LICENSE,
+	VERDICT_EXCEPTION,
+	VERDICT_REQUIRED,
+	VERDICT_REVIEW
+};
+struct verdict;
+struct verdict *determine(const struct ruleset *, const struct check *);
+enum verdict_kind verdict_kind(const struct verdict *);
+const char *verdict_kind_name(enum verdict_kind);
+int	 verdict_exit_code(enum verdict_kind);
+const char *verdict_eccn(const struct verdict *);	/* NULL if none */
+json_t	*verdict_to_json(const struct verdict *, const char *);
+void	 verdict_free(struct verdict *);
+
 #endif /* EAR_H */
