@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# run.sh: `make run` — eard in the foreground on its embedded PostgreSQL.
+#
+# With EARD_DATABASE_URL set, nothing embedded starts: eard uses that server
+# (migrate and import it yourself with earctl --database).
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+BUILD=${BUILD:-build}
+EARD=$top/$BUILD/eard
+EARCTL=$top/$BUILD/earctl
+
+v=$(scripts/pg.sh vardir)
+mkdir -p "$v/run" "$v/spool"
+sock=$v/run/eard.sock
+
+if [ -n "${EARD_DATABASE_URL:-}" ]; then
+	echo "eard: using EARD_DATABASE_URL; no embedded PostgreSQL" >&2
+	exec "$EARD" -f --socket "$sock" --spool-dir "$v/spool" "$@"
+fi
+
+scripts/pg.sh start
+export EARD_ADMIN_DATABASE_URL
+EARD_ADMIN_DATABASE_URL=$(scripts/pg.sh url admin)
+"$EARCTL" db migrate --schema-dir "$top/schema"
+
+# Bundled data: the curated rulepacks and the sample registry and lists.
+# Each import is idempotent, so a second `make run` changes nothing.
+"$EARCTL" import rules rules/[0-9]*.xml
+for f in samples/chips*.json; do
+	[ -e "$f" ] && "$EARCTL" import chips "$f"
+done
+for f in samples/models*.json; do
+	[ -e "$f" ] && "$EARCTL" import models "$f"
+done
+for f in samples/csl*.json; do
+	[ -e "$f" ] && "$EARCTL" import csl "$f"
+done
+
+echo "eard: socket $sock; try:"
+echo "  curl --unix-socket $top/var/run/eard.sock http://eard/readyz"
+"$EARD" -f --socket "$sock" --database-url "$(scripts/pg.sh url daemon)" \
+    --spool-dir "$v/spool" "$@" &
+pid=$!
+echo $pid >"$v/eard.pid"
+trap 'kill -TERM $pid 2>/dev/null' INT TERM
+rc=0
+wait $pid || rc=$?
+# A second wait: the first returns early when the trap ran.
+wait $pid 2>/dev/null || true
+rm -f "$v/eard.pid"
+scripts/pg.sh stop
+exit $rc
