@@ -1,0 +1,215 @@
+/*
+ * eard.h: the daemon's internal header, one section per file (tmux.h style).
+ *
+ * Ownership rules used throughout the daemon:
+ * - a struct request owns everything allocated with request_alloc() and the
+ *   parsed JSON body; all of it is freed in one place when the request ends
+ *   (after its reply and after the last request_release());
+ * - a struct ruleset is refcounted by core (ruleset_ref/ruleset_unref):
+ *   rules_current() returns a new reference the caller drops;
+ * - json_t arguments named "body" are stolen; other json_t are borrowed.
+ *
+ * Everything here runs on the single event loop (ev_base) unless a comment
+ * says otherwise.
+ */
+#ifndef EARD_H
+#define EARD_H
+
+#include <sys/types.h>
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <event2/event.h>
+#include <jansson.h>
+#include <libpq-fe.h>
+
+#include "ear.h"
+
+struct request;
+struct ruleset;
+
+/* eard.c: main, signals, the loop. */
+extern struct event_base	*ev_base;
+extern int64_t			 eard_started_us;	/* CLOCK_REALTIME */
+int64_t	 eard_now_us(void);
+bool	 eard_stopping(void);
+
+/*
+ * config.c: the declarative key table (pgbouncer CF_ABS style). The table
+ * drives parsing of the INI-style file, --dump-config, --help and SIGHUP.
+ */
+enum config_type { CF_STRING, CF_INT, CF_SIZE, CF_BOOL, CF_MODE, CF_SECONDS };
+struct config_key {
+	const char	*name;
+	enum config_type type;
+	void		*target;	/* char **, int *, size_t *, bool * */
+	const char	*dflt;		/* as written in the file; NULL = unset */
+	bool		 reloadable;	/* applied on SIGHUP */
+	const char	*help;
+};
+struct eard_config {
+	char	*socket;		/* path of the Unix socket */
+	int	 socket_mode;		/* octal, 0660 */
+	char	*socket_group;		/* group owning the socket, or unset */
+	char	*listen_tcp;		/* "host:port", unset = no TCP */
+	char	*tcp_tokens;		/* "name:sha256hex,..." bearer tokens */
+	char	*tls_cert;		/* later: TLS on the TCP listener */
+	char	*tls_key;
+	char	*database_url;
+	char	*read_database_url;	/* unset = database_url */
+	char	*log_level;
+	char	*log_format;		/* text | json */
+	size_t	 max_body_size;
+	size_t	 max_header_size;
+	int	 max_connections;
+	int	 request_timeout;	/* seconds */
+	int	 idle_timeout;		/* seconds */
+	char	*audit_mode;		/* durable | async */
+	char	*spool_dir;
+	char	*role_map;		/* "uid-or-user:role,..." */
+	int	 batch_max;
+	int	 lists_max_age_days;
+	int	 stop_timeout;		/* seconds */
+};
+extern struct eard_config	 cfg;
+extern const struct config_key	 config_keys[];
+extern const size_t		 config_nkeys;
+void	 config_defaults(struct eard_config *);
+int	 config_load(const char *, struct eard_config *, char **) MUSTCHECK;
+int	 config_set(struct eard_config *, const char *, const char *, char **)
+	     MUSTCHECK;
+int	 config_parse_buffer(const char *, const char *, struct eard_config *,
+	     char **) MUSTCHECK;
+void	 config_apply_reloadable(struct eard_config *, struct eard_config *);
+void	 config_free(struct eard_config *);
+char	*config_dump(const struct eard_config *);	/* caller frees */
+void	 config_print_help(FILE *);
+const char *config_read_database_url(const struct eard_config *);
+
+/* server.c: evhttp on the Unix socket (+ optional TCP), peers and roles. */
+enum role { ROLE_NONE, ROLE_PIPELINE, ROLE_ANALYST, ROLE_COUNSEL, ROLE_ADMIN };
+int	 server_start(char **) MUSTCHECK;
+void	 server_stop_accepting(void);
+void	 server_close(void);
+void	 server_reload(void);
+size_t	 server_inflight(void);
+const char *server_role_name(enum role);
+int	 server_parse_role(const char *, enum role *) MUSTCHECK;
+enum role server_role_for_uid(uid_t, const char *, char **);
+bool	 server_role_allows(enum role, enum role);
+
+/*
+ * routes.c: THE route table, one line per route. prefix routes match
+ * "path" followed by anything; request_arg() gives the remainder.
+ */
+struct route {
+	const char	*method;
+	const char	*path;
+	bool		 prefix;
+	enum role	 role;		/* minimum role */
+	void		(*fn)(struct request *);
+};
+extern const struct route	 routes[];
+extern const size_t		 routes_count;
+const struct route *routes_find(const char *, const char *, bool *,
+	     char *, size_t, const char **);
+
+/*
+ * request.c: one HTTP request in flight. Every reply function ends the
+ * request; calling two is a bug (the second is logged and ignored).
+ */
+json_t	*request_json(struct request *);	/* body; on error replies 400, NULL */
+const char *request_arg(struct request *);	/* after a prefix route, URL-decoded */
+const char *request_query(struct request *, const char *);
+const char *request_id(struct request *);
+const char *request_requester(struct request *); /* "uid:1000(name)", "token:NAME" */
+const char *request_route(struct request *);	/* the route's path, for metrics */
+enum role request_role(struct request *);
+void	 request_reply_json(struct request *, int, json_t *); /* steals body */
+void	 request_reply_error(struct request *, const struct ear_error *);
+void	 request_reply_errorf(struct request *, int, const char *,
+	     const char *, const char *, ...) PRINTFLIKE(5, 6);
+void	 request_reply_text(struct request *, int, const char *, const char *);
+void	*request_alloc(struct request *, size_t);
+char	*request_strdup(struct request *, const char *);
+void	 request_hold(struct request *);
+void	 request_release(struct request *);
+bool	 request_replied(struct request *);
+bool	 request_gone(struct request *);	/* the client went away */
+
+/* db.c: the daemon's read session (rules, lookups, LISTEN). */
+int	 db_start(char **) MUSTCHECK;
+void	 db_stop(void);
+void	 db_reload(void);			/* after SIGHUP: new URL? reconnect */
+bool	 db_connected(void);
+const char *db_state(void);			/* "connected", "connecting", ... */
+const char *db_last_error(void);
+/* async SQL; cb gets res NULL and errmsg on failure; the wrapper PQclears */
+int	 db_query(const char *, int, const char *const *,
+	     void (*)(void *, PGresult *, const char *), void *) MUSTCHECK;
+/* call cb(payload, arg) on every NOTIFY on channel (re-LISTENed on reconnect) */
+void	 db_on_notify(const char *, void (*)(const char *, void *), void *);
+/* call cb(arg) after every (re)connection, once LISTENs are in place */
+void	 db_on_connect(void (*)(void *), void *);
+
+/* rules.c: the current ruleset, swapped atomically. */
+struct ruleset *rules_current(void);		/* a new ref; NULL before first load */
+void	 rules_init(void);
+void	 rules_reload(void);			/* fetch and swap (async) */
+void	 rules_clear(void);
+const char *rules_version(void);		/* "" before the first load */
+int64_t	 rules_loaded_at_us(void);
+const char *rules_last_error(void);
+
+/* route_checks.c: POST /v1/checks/{chip,weights,batch}. */
+void	 route_checks_chip(struct request *);
+void	 route_checks_weights(struct request *);
+void	 route_checks_batch(struct request *);
+void	 decision_new_id(char [40]);		/* UUIDv7 */
+
+/* route_status.c: health, readiness, metrics and in-memory lookups. */
+void	 route_status_healthz(struct request *);
+void	 route_status_readyz(struct request *);
+void	 route_status_metrics(struct request *);
+void	 route_status_country(struct request *);
+void	 route_status_eccn(struct request *);
+
+/* metrics.c: counters for /metrics. */
+void	 metrics_count_request(const char *, int, int64_t);
+void	 metrics_count_verdict(const char *, const char *);
+void	 metrics_count_db_reconnect(void);
+char	*metrics_render(void);				/* caller frees */
+
+/* audit.c (the audit engineer's; this interface is fixed). */
+struct decision {
+	char		 id[40];
+	const char	*kind;		/* "chip", "weights", "screen" */
+	json_t		*request;
+	json_t		*response;
+	const char	*requester;
+	const char	*ruleset_version;
+	const char	*lists_version;
+	int64_t		 at_us;
+};
+/* done(arg, 0) once the row is durable, done(arg, -1) if it cannot be */
+void	 audit_submit(struct decision *, void (*)(void *, int), void *);
+size_t	 audit_pending(void);
+size_t	 audit_spool_depth(void);
+void	 audit_shutdown(void (*)(void *), void *);
+
+/*
+ * Screening inside a check (the screening engineer's screen_index.c). Weak:
+ * when screening is not linked in, checks carry "screening": [] and a note.
+ * screen_init() is called once at start-up when present.
+ * screen_check_recipient() returns a new array of hits (possibly empty), or
+ * NULL with *cause set (caller frees) when the lists cannot be consulted.
+ */
+void	 screen_init(void) __attribute__((weak));
+json_t	*screen_check_recipient(const json_t *, const char *, ear_date,
+	     char **) __attribute__((weak));
+const char *screen_lists_version(void) __attribute__((weak));
+
+#endif /* EARD_H */
