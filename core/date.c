@@ -88,7 +88,8 @@ date_format(ear_date d, char buf[static 11])
 		return;
 	}
 	date_to_ymd(d, &y, &m, &dd);
-	snprintf(buf, 11, "%04d-%02d-%02d", y % 10000, m, dd);
+	snprintf(buf, 11, "%04u-%02u-%02u", (unsigned)y % 10000u,
+	    (unsigned)m % 100u, (unsigned)dd % 100u);
 }
 
 /* Today in UTC. */
