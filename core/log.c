@@ -67,7 +67,7 @@ static void
 log_emit(enum log_level level, const char *rid, const char *msg)
 {
 	static const int prio[] = { LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG };
-	char		 ts[32];
+	char		 ts[64];
 	struct tm	 tm;
 	struct timespec	 now;
 	json_t		*o;
