@@ -1,0 +1,833 @@
+/*
+ * pred.c: facts, small sets of names, and predicates over facts.
+ *
+ * Predicates are the JSON arrays of docs/ruleset.md, compiled once into an
+ * immutable tree and evaluated with Kleene's three-valued logic: a missing
+ * fact makes a comparison unknown, and unknown survives "all" and "any"
+ * only when the known operands do not already decide them. The names of
+ * missing facts are collected only where they made the result unknown.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "ear.h"
+
+/* Sets of names. */
+
+void
+strset_init(struct strset *ss)
+{
+	ss->v = NULL;
+	ss->n = 0;
+}
+
+/* Add a name unless it is already there; the set keeps insertion order. */
+void
+strset_add(struct strset *ss, const char *s)
+{
+	if (ss == NULL || s == NULL || strset_has(ss, s))
+		return;
+	ss->v = xreallocarray(ss->v, ss->n + 1, sizeof *ss->v);
+	ss->v[ss->n++] = xstrdup(s);
+}
+
+bool
+strset_has(const struct strset *ss, const char *s)
+{
+	size_t	 i;
+
+	for (i = 0; i < ss->n; i++) {
+		if (strcmp(ss->v[i], s) == 0)
+			return (true);
+	}
+	return (false);
+}
+
+void
+strset_clear(struct strset *ss)
+{
+	size_t	 i;
+
+	for (i = 0; i < ss->n; i++)
+		free(ss->v[i]);
+	free(ss->v);
+	strset_init(ss);
+}
+
+/* The set as a JSON array of strings. */
+json_t *
+strset_to_json(const struct strset *ss)
+{
+	json_t	*a;
+	size_t	 i;
+
+	a = json_array();
+	for (i = 0; i < ss->n; i++)
+		json_array_append_new(a, json_string(ss->v[i]));
+	return (a);
+}
+
+/* Move every name of from into to. */
+static void
+strset_merge(struct strset *to, struct strset *from)
+{
+	size_t	 i;
+
+	if (to != NULL) {
+		for (i = 0; i < from->n; i++)
+			strset_add(to, from->v[i]);
+	}
+	strset_clear(from);
+}
+
+/* Facts. */
+
+struct fact {
+	char		*name;
+	enum fact_type	 type;
+	double		 num;
+	bool		 b;
+	char		*str;
+};
+
+struct facts {
+	struct fact	*v;
+	size_t		 n;
+};
+
+struct facts *
+facts_new(void)
+{
+	return (xcalloc(1, sizeof(struct facts)));
+}
+
+void
+facts_free(struct facts *f)
+{
+	size_t	 i;
+
+	if (f == NULL)
+		return;
+	for (i = 0; i < f->n; i++) {
+		free(f->v[i].name);
+		free(f->v[i].str);
+	}
+	free(f->v);
+	free(f);
+}
+
+/* A deep copy of a set of facts. */
+struct facts *
+facts_copy(const struct facts *f)
+{
+	struct facts	*c;
+	size_t		 i;
+
+	c = facts_new();
+	c->v = xcalloc(f->n > 0 ? f->n : 1, sizeof *c->v);
+	c->n = f->n;
+	for (i = 0; i < f->n; i++) {
+		c->v[i] = f->v[i];
+		c->v[i].name = xstrdup(f->v[i].name);
+		if (f->v[i].str != NULL)
+			c->v[i].str = xstrdup(f->v[i].str);
+	}
+	return (c);
+}
+
+static const struct fact *
+facts_find(const struct facts *f, const char *name)
+{
+	size_t	 i;
+
+	if (f == NULL)
+		return (NULL);
+	for (i = 0; i < f->n; i++) {
+		if (strcmp(f->v[i].name, name) == 0)
+			return (&f->v[i]);
+	}
+	return (NULL);
+}
+
+/* The slot for name, emptied, appended if it is new. */
+static struct fact *
+facts_slot(struct facts *f, const char *name)
+{
+	struct fact	*fc;
+
+	fc = (struct fact *)facts_find(f, name);
+	if (fc == NULL) {
+		f->v = xreallocarray(f->v, f->n + 1, sizeof *f->v);
+		fc = &f->v[f->n++];
+		fc->name = xstrdup(name);
+		fc->str = NULL;
+	}
+	free(fc->str);
+	fc->str = NULL;
+	fc->num = 0;
+	fc->b = false;
+	return (fc);
+}
+
+/* Set a number; NaN means missing. */
+void
+facts_set_num(struct facts *f, const char *name, double v)
+{
+	struct fact	*fc;
+
+	if (isnan(v)) {
+		facts_unset(f, name);
+		return;
+	}
+	fc = facts_slot(f, name);
+	fc->type = FACT_NUM;
+	fc->num = v;
+}
+
+void
+facts_set_bool(struct facts *f, const char *name, bool v)
+{
+	struct fact	*fc;
+
+	fc = facts_slot(f, name);
+	fc->type = FACT_BOOL;
+	fc->b = v;
+}
+
+/* Set a string; NULL means missing. */
+void
+facts_set_str(struct facts *f, const char *name, const char *v)
+{
+	struct fact	*fc;
+
+	if (v == NULL) {
+		facts_unset(f, name);
+		return;
+	}
+	fc = facts_slot(f, name);
+	fc->type = FACT_STR;
+	fc->str = xstrdup(v);
+}
+
+void
+facts_unset(struct facts *f, const char *name)
+{
+	struct fact	*fc;
+	size_t		 i;
+
+	fc = (struct fact *)facts_find(f, name);
+	if (fc == NULL)
+		return;
+	i = fc - f->v;
+	free(fc->name);
+	free(fc->str);
+	memmove(&f->v[i], &f->v[i + 1], (f->n - i - 1) * sizeof *f->v);
+	f->n--;
+}
+
+enum fact_type
+facts_type(const struct facts *f, const char *name)
+{
+	const struct fact	*fc;
+
+	fc = facts_find(f, name);
+	return (fc != NULL ? fc->type : FACT_NONE);
+}
+
+bool
+facts_get_num(const struct facts *f, const char *name, double *v)
+{
+	const struct fact	*fc;
+
+	fc = facts_find(f, name);
+	if (fc == NULL || fc->type != FACT_NUM)
+		return (false);
+	*v = fc->num;
+	return (true);
+}
+
+bool
+facts_get_bool(const struct facts *f, const char *name, bool *v)
+{
+	const struct fact	*fc;
+
+	fc = facts_find(f, name);
+	if (fc == NULL || fc->type != FACT_BOOL)
+		return (false);
+	*v = fc->b;
+	return (true);
+}
+
+const char *
+facts_get_str(const struct facts *f, const char *name)
+{
+	const struct fact	*fc;
+
+	fc = facts_find(f, name);
+	if (fc == NULL || fc->type != FACT_STR)
+		return (NULL);
+	return (fc->str);
+}
+
+/* The facts as a JSON object, in the order they were set. */
+json_t *
+facts_to_json(const struct facts *f)
+{
+	json_t	*o, *v;
+	size_t	 i;
+
+	o = json_object();
+	for (i = 0; i < f->n; i++) {
+		switch (f->v[i].type) {
+		case FACT_NUM:
+			v = json_real(f->v[i].num);
+			if (v == NULL)
+				v = json_null();
+			break;
+		case FACT_BOOL:
+			v = json_boolean(f->v[i].b);
+			break;
+		case FACT_STR:
+			v = json_string(f->v[i].str);
+			break;
+		default:
+			v = json_null();
+			break;
+		}
+		json_object_set_new(o, f->v[i].name, v);
+	}
+	return (o);
+}
+
+/* Predicates. */
+
+/* The facts a predicate may name: docs/ruleset.md, "Facts". */
+static const char *pred_facts[] = {
+	"item", "chip_kind", "tpp", "pd", "die_area", "io_bw", "mem_bw",
+	"mem_bw_density", "datacenter", "quantity", "aggregate_tpp",
+	"chip_name", "training_ops", "published", "derived_from_published",
+	"base_training_ops", "additional_training_ops", "destination",
+	"recipient_hq", "recipient_parent_hq", "recipient_country", "exporter",
+	"exporter_country", "export_type", "release", "eccn", "ops_threshold",
+	"note1_excluded", "consignee_year_tpp",
+};
+
+enum pred_op {
+	P_ALL, P_ANY, P_NOT, P_GE, P_GT, P_LE, P_LT, P_EQ, P_NE, P_IN,
+	P_IN_GROUP, P_ECCN, P_KNOWN, P_TRUE, P_FALSE
+};
+
+static const struct {
+	const char	*name;
+	enum pred_op	 op;
+} pred_ops[] = {
+	{ "all", P_ALL }, { "any", P_ANY }, { "not", P_NOT }, { "ge", P_GE },
+	{ "gt", P_GT }, { "le", P_LE }, { "lt", P_LT }, { "eq", P_EQ },
+	{ "ne", P_NE }, { "in", P_IN }, { "in_group", P_IN_GROUP },
+	{ "eccn", P_ECCN }, { "known", P_KNOWN }, { "true", P_TRUE },
+	{ "false", P_FALSE },
+};
+
+enum expr_type { E_NUM, E_STR, E_BOOL, E_FACT, E_MAX, E_MIN, E_ADD, E_MUL };
+
+struct expr {
+	enum expr_type	  type;
+	double		  num;
+	bool		  b;
+	char		 *s;		/* string literal or fact name */
+	struct expr	**args;
+	size_t		  nargs;
+};
+
+struct pred {
+	enum pred_op	  op;
+	char		 *fact;		/* comparisons, in, in_group, known */
+	char		 *arg;		/* in_group: group; eccn: prefix */
+	struct expr	 *expr;		/* comparisons */
+	struct expr	**values;	/* in: literals */
+	size_t		  nvalues;
+	struct pred	**kids;		/* all, any, not */
+	size_t		  nkids;
+};
+
+/* A value during evaluation; FACT_NONE is missing. */
+struct value {
+	enum fact_type	 type;
+	double		 num;
+	bool		 b;
+	const char	*s;
+};
+
+static void
+expr_free(struct expr *e)
+{
+	size_t	 i;
+
+	if (e == NULL)
+		return;
+	for (i = 0; i < e->nargs; i++)
+		expr_free(e->args[i]);
+	free(e->args);
+	free(e->s);
+	free(e);
+}
+
+void
+pred_free(struct pred *p)
+{
+	size_t	 i;
+
+	if (p == NULL)
+		return;
+	for (i = 0; i < p->nkids; i++)
+		pred_free(p->kids[i]);
+	free(p->kids);
+	for (i = 0; i < p->nvalues; i++)
+		expr_free(p->values[i]);
+	free(p->values);
+	expr_free(p->expr);
+	free(p->fact);
+	free(p->arg);
+	free(p);
+}
+
+/* Is name a fact of docs/ruleset.md? */
+static bool
+pred_fact_known(const char *name)
+{
+	size_t	 i;
+
+	for (i = 0; i < nitems(pred_facts); i++) {
+		if (strcmp(pred_facts[i], name) == 0)
+			return (true);
+	}
+	return (false);
+}
+
+/* Compile an expression: a literal, {"fact": name} or [op, E...]. */
+static struct expr *
+expr_compile(const json_t *j, char **cause)
+{
+	struct expr	*e, *a;
+	const json_t	*f;
+	const char	*op;
+	size_t		 i;
+
+	e = xcalloc(1, sizeof *e);
+	if (json_is_number(j)) {
+		e->type = E_NUM;
+		e->num = json_number_value(j);
+	} else if (json_is_string(j)) {
+		e->type = E_STR;
+		e->s = xstrdup(json_string_value(j));
+	} else if (json_is_boolean(j)) {
+		e->type = E_BOOL;
+		e->b = json_is_true(j);
+	} else if (json_is_object(j)) {
+		f = json_object_get(j, "fact");
+		if (!json_is_string(f) || json_object_size(j) != 1) {
+			xasprintf(cause, "expression object must be "
+			    "{\"fact\": NAME}");
+			goto fail;
+		}
+		if (!pred_fact_known(json_string_value(f))) {
+			xasprintf(cause, "unknown fact \"%s\"",
+			    json_string_value(f));
+			goto fail;
+		}
+		e->type = E_FACT;
+		e->s = xstrdup(json_string_value(f));
+	} else if (json_is_array(j) && json_array_size(j) >= 2 &&
+	    json_is_string(json_array_get(j, 0))) {
+		op = json_string_value(json_array_get(j, 0));
+		if (strcmp(op, "max") == 0)
+			e->type = E_MAX;
+		else if (strcmp(op, "min") == 0)
+			e->type = E_MIN;
+		else if (strcmp(op, "add") == 0)
+			e->type = E_ADD;
+		else if (strcmp(op, "mul") == 0)
+			e->type = E_MUL;
+		else {
+			xasprintf(cause, "unknown expression operator \"%s\"",
+			    op);
+			goto fail;
+		}
+		for (i = 1; i < json_array_size(j); i++) {
+			a = expr_compile(json_array_get(j, i), cause);
+			if (a == NULL)
+				goto fail;
+			if (a->type == E_STR || a->type == E_BOOL) {
+				expr_free(a);
+				xasprintf(cause, "\"%s\" takes numbers", op);
+				goto fail;
+			}
+			e->args = xreallocarray(e->args, e->nargs + 1,
+			    sizeof *e->args);
+			e->args[e->nargs++] = a;
+		}
+	} else {
+		xasprintf(cause, "bad expression");
+		goto fail;
+	}
+	return (e);
+
+fail:
+	expr_free(e);
+	return (NULL);
+}
+
+/* Compile a predicate from its JSON form; on error *cause says why. */
+struct pred *
+pred_compile(const json_t *j, char **cause)
+{
+	struct pred	*p, *k;
+	const json_t	*a;
+	const char	*name, *fact;
+	size_t		 i, n;
+
+	if (!json_is_array(j) || json_array_size(j) == 0 ||
+	    !json_is_string(json_array_get(j, 0))) {
+		xasprintf(cause, "predicate must be an array starting with "
+		    "an operator name");
+		return (NULL);
+	}
+	n = json_array_size(j);
+	name = json_string_value(json_array_get(j, 0));
+	p = xcalloc(1, sizeof *p);
+	for (i = 0; i < nitems(pred_ops); i++) {
+		if (strcmp(pred_ops[i].name, name) == 0)
+			break;
+	}
+	if (i == nitems(pred_ops)) {
+		xasprintf(cause, "unknown operator \"%s\"", name);
+		goto fail;
+	}
+	p->op = pred_ops[i].op;
+
+	switch (p->op) {
+	case P_ALL:
+	case P_ANY:
+	case P_NOT:
+		if (n < 2 || (p->op == P_NOT && n != 2)) {
+			xasprintf(cause, "\"%s\" needs %s", name,
+			    p->op == P_NOT ? "one operand" :
+			    "at least one operand");
+			goto fail;
+		}
+		for (i = 1; i < n; i++) {
+			k = pred_compile(json_array_get(j, i), cause);
+			if (k == NULL)
+				goto fail;
+			p->kids = xreallocarray(p->kids, p->nkids + 1,
+			    sizeof *p->kids);
+			p->kids[p->nkids++] = k;
+		}
+		return (p);
+	case P_TRUE:
+	case P_FALSE:
+		if (n != 1) {
+			xasprintf(cause, "\"%s\" takes no operand", name);
+			goto fail;
+		}
+		return (p);
+	case P_ECCN:
+		if (n != 2 || !json_is_string(json_array_get(j, 1))) {
+			xasprintf(cause, "\"eccn\" needs one ECCN prefix");
+			goto fail;
+		}
+		p->arg = xstrdup(json_string_value(json_array_get(j, 1)));
+		return (p);
+	default:
+		break;
+	}
+
+	/* Everything else starts with a fact name. */
+	if (n < 2 || !json_is_string(json_array_get(j, 1))) {
+		xasprintf(cause, "\"%s\" needs a fact name", name);
+		goto fail;
+	}
+	fact = json_string_value(json_array_get(j, 1));
+	if (!pred_fact_known(fact)) {
+		xasprintf(cause, "unknown fact \"%s\"", fact);
+		goto fail;
+	}
+	p->fact = xstrdup(fact);
+
+	switch (p->op) {
+	case P_KNOWN:
+		if (n != 2) {
+			xasprintf(cause, "\"known\" takes one fact");
+			goto fail;
+		}
+		break;
+	case P_IN:
+		a = json_array_get(j, 2);
+		if (n != 3 || !json_is_array(a)) {
+			xasprintf(cause, "\"in\" needs a fact and an array of "
+			    "values");
+			goto fail;
+		}
+		for (i = 0; i < json_array_size(a); i++) {
+			const json_t	*v = json_array_get(a, i);
+
+			if (!json_is_string(v) && !json_is_number(v) &&
+			    !json_is_boolean(v)) {
+				xasprintf(cause, "\"in\" values must be "
+				    "literals");
+				goto fail;
+			}
+			p->values = xreallocarray(p->values, p->nvalues + 1,
+			    sizeof *p->values);
+			p->values[p->nvalues++] = expr_compile(v, cause);
+		}
+		break;
+	case P_IN_GROUP:
+		if (n != 3 || !json_is_string(json_array_get(j, 2))) {
+			xasprintf(cause, "\"in_group\" needs a fact and a "
+			    "country group");
+			goto fail;
+		}
+		p->arg = xstrdup(json_string_value(json_array_get(j, 2)));
+		break;
+	default:	/* comparisons */
+		if (n != 3) {
+			xasprintf(cause, "\"%s\" needs a fact and an "
+			    "expression", name);
+			goto fail;
+		}
+		p->expr = expr_compile(json_array_get(j, 2), cause);
+		if (p->expr == NULL)
+			goto fail;
+		break;
+	}
+	return (p);
+
+fail:
+	pred_free(p);
+	return (NULL);
+}
+
+/* The value of a fact, noting it in missing when it is absent. */
+static struct value
+pred_fact_value(const char *name, const struct facts *f, struct strset *missing)
+{
+	struct value		 v = { FACT_NONE, 0, false, NULL };
+	const struct fact	*fc;
+
+	fc = facts_find(f, name);
+	if (fc == NULL) {
+		strset_add(missing, name);
+		return (v);
+	}
+	v.type = fc->type;
+	v.num = fc->num;
+	v.b = fc->b;
+	v.s = fc->str;
+	return (v);
+}
+
+/* Evaluate an expression; FACT_NONE if a fact in it is missing. */
+static struct value
+expr_eval(const struct expr *e, const struct facts *f, struct strset *missing)
+{
+	struct value	 v = { FACT_NONE, 0, false, NULL }, a;
+	size_t		 i;
+	bool		 unknown = false;
+
+	switch (e->type) {
+	case E_NUM:
+		v.type = FACT_NUM;
+		v.num = e->num;
+		return (v);
+	case E_STR:
+		v.type = FACT_STR;
+		v.s = e->s;
+		return (v);
+	case E_BOOL:
+		v.type = FACT_BOOL;
+		v.b = e->b;
+		return (v);
+	case E_FACT:
+		return (pred_fact_value(e->s, f, missing));
+	default:
+		break;
+	}
+	for (i = 0; i < e->nargs; i++) {
+		a = expr_eval(e->args[i], f, missing);
+		if (a.type != FACT_NUM) {
+			unknown = true;
+			continue;
+		}
+		if (i == 0) {
+			v.num = a.num;
+			continue;
+		}
+		switch (e->type) {
+		case E_MAX:
+			v.num = fmax(v.num, a.num);
+			break;
+		case E_MIN:
+			v.num = fmin(v.num, a.num);
+			break;
+		case E_ADD:
+			v.num += a.num;
+			break;
+		default:
+			v.num *= a.num;
+			break;
+		}
+	}
+	if (!unknown)
+		v.type = FACT_NUM;
+	return (v);
+}
+
+/* Compare two known values; mismatched types are unequal and unordered. */
+static bool
+pred_compare(enum pred_op op, const struct value *l, const struct value *r)
+{
+	int	 c;
+
+	if (l->type != r->type)
+		return (op == P_NE);
+	switch (l->type) {
+	case FACT_NUM:
+		c = l->num < r->num ? -1 : l->num > r->num ? 1 : 0;
+		break;
+	case FACT_BOOL:
+		if (op != P_EQ && op != P_NE)
+			return (false);
+		c = l->b == r->b ? 0 : 1;
+		break;
+	default:
+		c = strcasecmp(l->s, r->s);
+		break;
+	}
+	switch (op) {
+	case P_GE:
+		return (c >= 0);
+	case P_GT:
+		return (c > 0);
+	case P_LE:
+		return (c <= 0);
+	case P_LT:
+		return (c < 0);
+	case P_EQ:
+		return (c == 0);
+	default:
+		return (c != 0);
+	}
+}
+
+/* Does eccn start with prefix at a paragraph boundary? */
+bool
+pred_eccn_matches(const char *eccn, const char *prefix)
+{
+	size_t	 n;
+
+	if (eccn == NULL || prefix == NULL)
+		return (false);
+	n = strlen(prefix);
+	if (n == 0 || strncasecmp(eccn, prefix, n) != 0)
+		return (false);
+	return (eccn[n] == '\0' || eccn[n] == '.');
+}
+
+/*
+ * Evaluate p on facts as of date d. Facts whose absence made the result
+ * unknown are added to missing (which may be NULL).
+ */
+enum tv
+pred_eval(const struct pred *p, const struct facts *f,
+    const struct ruleset *rs, ear_date d, struct strset *missing)
+{
+	struct strset	 tmp;
+	struct value	 l, r;
+	enum tv		 t, res;
+	size_t		 i;
+	const char	*eccn;
+
+	switch (p->op) {
+	case P_TRUE:
+		return (TV_TRUE);
+	case P_FALSE:
+		return (TV_FALSE);
+	case P_NOT:
+		t = pred_eval(p->kids[0], f, rs, d, missing);
+		return (t == TV_UNKNOWN ? TV_UNKNOWN :
+		    t == TV_TRUE ? TV_FALSE : TV_TRUE);
+	case P_ALL:
+	case P_ANY:
+		strset_init(&tmp);
+		res = p->op == P_ALL ? TV_TRUE : TV_FALSE;
+		for (i = 0; i < p->nkids; i++) {
+			t = pred_eval(p->kids[i], f, rs, d, &tmp);
+			if (p->op == P_ALL && t == TV_FALSE) {
+				strset_clear(&tmp);
+				return (TV_FALSE);
+			}
+			if (p->op == P_ANY && t == TV_TRUE) {
+				strset_clear(&tmp);
+				return (TV_TRUE);
+			}
+			if (t == TV_UNKNOWN)
+				res = TV_UNKNOWN;
+		}
+		strset_merge(missing, &tmp);
+		return (res);
+	case P_KNOWN:
+		return (facts_find(f, p->fact) != NULL ? TV_TRUE : TV_FALSE);
+	case P_ECCN:
+		eccn = facts_get_str(f, "eccn");
+		if (eccn == NULL) {
+			strset_add(missing, "eccn");
+			return (TV_UNKNOWN);
+		}
+		return (pred_eccn_matches(eccn, p->arg) ? TV_TRUE : TV_FALSE);
+	case P_IN_GROUP:
+		l = pred_fact_value(p->fact, f, missing);
+		if (l.type == FACT_NONE)
+			return (TV_UNKNOWN);
+		if (l.type != FACT_STR || rs == NULL)
+			return (TV_FALSE);
+		return (ruleset_group_member(rs, p->arg, l.s, d) == 1 ?
+		    TV_TRUE : TV_FALSE);
+	case P_IN:
+		l = pred_fact_value(p->fact, f, missing);
+		if (l.type == FACT_NONE)
+			return (TV_UNKNOWN);
+		for (i = 0; i < p->nvalues; i++) {
+			r = expr_eval(p->values[i], f, NULL);
+			if (pred_compare(P_EQ, &l, &r))
+				return (TV_TRUE);
+		}
+		return (TV_FALSE);
+	default:
+		strset_init(&tmp);
+		l = pred_fact_value(p->fact, f, &tmp);
+		r = expr_eval(p->expr, f, &tmp);
+		if (l.type == FACT_NONE || r.type == FACT_NONE) {
+			strset_merge(missing, &tmp);
+			return (TV_UNKNOWN);
+		}
+		strset_clear(&tmp);
+		return (pred_compare(p->op, &l, &r) ? TV_TRUE : TV_FALSE);
+	}
+}
+
+/* "false", "true" or "unknown". */
+const char *
+tv_name(enum tv t)
+{
+	switch (t) {
+	case TV_FALSE:
+		return ("false");
+	case TV_TRUE:
+		return ("true");
+	default:
+		return ("unknown");
+	}
+}
