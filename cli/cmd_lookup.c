@@ -1,0 +1,21 @@
+/* cmd_lookup.c: work in progress (stub so the table links). */
+#include "earctl.h"
+
+/* Not implemented yet. */
+int
+cmd_lookup_eccn_exec(__attribute__((unused)) struct cmd_ctx *ctx,
+    __attribute__((unused)) int argc, __attribute__((unused)) char **argv)
+{
+	cli_warnx("this command is not built yet");
+	return (CLI_EXIT_ERROR);
+}
+
+/* Not implemented yet. */
+int
+cmd_lookup_country_exec(__attribute__((unused)) struct cmd_ctx *ctx,
+    __attribute__((unused)) int argc, __attribute__((unused)) char **argv)
+{
+	cli_warnx("this command is not built yet");
+	return (CLI_EXIT_ERROR);
+}
+

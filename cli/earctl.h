@@ -1,0 +1,171 @@
+/*
+ * earctl: the command-line client of eard. Internal header, one section per
+ * file (tmux.h style); each cli/cmd_*.c adds its own section at the end.
+ *
+ * A command is one entry in the table in earctl.c (struct cmd_entry). main()
+ * parses the global options into a struct cmd_ctx, finds the entry whose
+ * words match the start of the remaining arguments ("check chip"), answers
+ * --help itself, then calls exec() with argv[0] set to the command's last
+ * word so getopt_long() works as usual (reset optind = 0 first; see
+ * cli_getopt_reset()). exec() returns the process exit code.
+ *
+ * Adding a command: write cli/cmd_thing.c with
+ *	int cmd_thing_exec(struct cmd_ctx *, int, char **);
+ * declare it in a section of this header, and add ONE line to cmd_table[]
+ * in earctl.c:
+ *	{ "thing list", "thing list [--over N]", "List things.", cmd_thing_exec },
+ * The usage string is printed after "usage: earctl "; help is one or more
+ * full sentences. docs/earctl.1 must list the command too (a unit test
+ * checks that every name in the table appears in the man page).
+ *
+ * Ownership: a json_t returned through a pointer argument is a new reference
+ * the caller decrefs; a json_t passed as a body is stolen.
+ */
+#ifndef EARCTL_H
+#define EARCTL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include <jansson.h>
+#include <libpq-fe.h>
+
+#include "ear.h"
+
+/*
+ * Exit codes: stable, documented in docs/earctl.1 and `earctl help`.
+ * Verdicts map as ARCHITECTURE.md says; 1 is a negative answer that is not
+ * an error (daemon not ready, audit chain broken, verification mismatch).
+ */
+#define CLI_EXIT_OK		0	/* ok, not_subject, no_license_required */
+#define CLI_EXIT_NO		1	/* not ready / check failed (status, verify) */
+#define CLI_EXIT_USAGE		2	/* bad command line */
+#define CLI_EXIT_UNREACHABLE	3	/* could not talk to eard */
+#define CLI_EXIT_ERROR		4	/* any other error (4xx/5xx reply, database) */
+#define CLI_EXIT_EXCEPTION	10	/* license_exception */
+#define CLI_EXIT_REQUIRED	20	/* license_required */
+#define CLI_EXIT_REVIEW		30	/* needs_review */
+
+enum cli_format { CLI_FORMAT_TABLE, CLI_FORMAT_JSON, CLI_FORMAT_CSV };
+
+/* The state every command gets: global options, resolved once in main(). */
+struct cmd_ctx {
+	const char		*socket_path;	/* --socket, EARD_SOCKET, defaults */
+	const char		*tcp;		/* --tcp HOST:PORT (EARD_TCP) or NULL */
+	const char		*token;		/* bearer token for TCP (EARD_TOKEN) */
+	const char		*database;	/* --database, EARD_ADMIN_DATABASE_URL */
+	enum cli_format		 format;	/* --json / --csv, else a table */
+	int			 verbose;	/* -v, repeatable */
+	int			 timeout_ms;	/* --timeout SECONDS, default 30 s */
+	const struct cmd_entry	*entry;		/* the command being run */
+};
+
+/* One command: a row of the table in earctl.c. */
+struct cmd_entry {
+	const char	*name;	/* "check chip": one or more words */
+	const char	*usage;	/* "check chip [--to CC] ...", after "earctl " */
+	const char	*help;	/* what it does, full sentences */
+	int		(*exec)(struct cmd_ctx *, int, char **);
+};
+
+/* earctl.c */
+extern const struct cmd_entry cmd_table[];
+extern const size_t cmd_table_size;
+const struct cmd_entry *cmd_find(int, char **, int *);
+int	 cmd_run(int, char **);
+void	 cli_getopt_reset(void);
+int	 cli_usage_error(struct cmd_ctx *, const char *, ...) PRINTFLIKE(2, 3);
+void	 cli_warnx(const char *, ...) PRINTFLIKE(1, 2);
+int	 cli_exit_for_verdict(const char *);
+
+/*
+ * http.c: a small blocking HTTP/1.1 client, one request per connection
+ * (Connection: close), over the Unix socket or TCP with a bearer token.
+ */
+struct http_header {
+	char	*name;
+	char	*value;
+};
+struct http_response {
+	int			 status;	/* 200, 404, ... */
+	char			*reason;	/* "OK" */
+	struct http_header	*headers;
+	size_t			 nheaders;
+	char			*body;		/* NUL-terminated for convenience */
+	size_t			 body_len;
+};
+/* 0 complete, 1 need more bytes (only when !eof), -1 malformed/truncated */
+int	 http_response_parse(const char *, size_t, bool, struct http_response *,
+	     char **) MUSTCHECK;
+void	 http_response_free(struct http_response *);
+const char *http_response_header(const struct http_response *, const char *);
+int	 http_connect_unix(const char *, char **) MUSTCHECK;
+int	 http_connect_tcp(const char *, char **) MUSTCHECK;
+int	 http_exchange(int, const char *, const char *, const char *,
+	     const char *, const char *, size_t, int, struct http_response *,
+	     char **) MUSTCHECK;
+/*
+ * Send a request to eard. body is stolen (may be NULL). On a reply of any
+ * HTTP status: returns 0, *status set, *reply the parsed JSON body (NULL if
+ * the body is empty or not JSON). Otherwise prints why to stderr and returns
+ * the exit code to use: CLI_EXIT_UNREACHABLE (could not connect or send) or
+ * CLI_EXIT_ERROR (broken reply). Typical use:
+ *	if ((rc = cli_request(ctx, "GET", "/readyz", NULL, &st, &r)) != 0)
+ *		return rc;
+ */
+int	 cli_request(struct cmd_ctx *, const char *, const char *, json_t *,
+	     int *, json_t **) MUSTCHECK;
+/* The same for non-JSON replies (/metrics): *text is the body, caller frees. */
+int	 cli_request_text(struct cmd_ctx *, const char *, const char *,
+	     int *, char **) MUSTCHECK;
+
+/*
+ * db.c: direct PostgreSQL connections for admin commands. The URL is
+ * --database, else EARD_ADMIN_DATABASE_URL, else the embedded cluster of
+ * `make run`: "host=<abs ./var/run> dbname=eard user=postgres" (superuser:
+ * migrations) or user=eard_admin when admin is true (imports).
+ */
+PGconn	*cli_db_connect(struct cmd_ctx *, bool, char **) MUSTCHECK;
+int	 cli_db_exec(PGconn *, const char *, char **) MUSTCHECK;
+
+/*
+ * output.c: human tables, --json, --csv. cli_print_table() prints rows of
+ * ncols cells (cells[row * ncols + col], NULL prints empty) in ctx->format:
+ * aligned columns, CSV (RFC 4180) or a JSON array of objects keyed by the
+ * headers. cli_print_json_rows() does the same from a JSON array of objects,
+ * taking the listed keys (numbers and booleans formatted, null empty).
+ */
+void	 cli_print_table(struct cmd_ctx *, const char *const *, size_t,
+	     const char *const *, size_t);
+void	 cli_print_json_rows(struct cmd_ctx *, json_t *, const char *const *,
+	     size_t);
+void	 cli_print_json(json_t *);			/* pretty, to stdout */
+void	 cli_print_error(json_t *);			/* {"error":...} to stderr */
+int	 cli_reply_exit(int, json_t *);			/* non-2xx -> print, exit */
+char	*cli_json_text(json_t *);			/* a scalar as text; free */
+const char *cli_json_str(json_t *, const char *);	/* object key as string */
+void	 cli_csv_field(FILE *, const char *);
+
+/* cmd_db.c */
+int	 cmd_db_migrate_exec(struct cmd_ctx *, int, char **);
+int	 cmd_db_status_exec(struct cmd_ctx *, int, char **);
+
+/* cmd_status.c */
+int	 cmd_status_exec(struct cmd_ctx *, int, char **);
+
+/* cmd_check.c */
+int	 cmd_check_chip_exec(struct cmd_ctx *, int, char **);
+int	 cmd_check_weights_exec(struct cmd_ctx *, int, char **);
+int	 cmd_check_chip_body(struct cmd_ctx *, int, char **, json_t **) MUSTCHECK;
+int	 cmd_check_weights_body(struct cmd_ctx *, int, char **, json_t **)
+	     MUSTCHECK;
+
+/* cmd_lookup.c */
+int	 cmd_lookup_eccn_exec(struct cmd_ctx *, int, char **);
+int	 cmd_lookup_country_exec(struct cmd_ctx *, int, char **);
+
+/* cmd_import.c */
+int	 cmd_import_exec(struct cmd_ctx *, int, char **);
+
+#endif /* EARCTL_H */
