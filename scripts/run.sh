@@ -12,11 +12,16 @@ EARCTL=$top/$BUILD/earctl
 
 v=$(scripts/pg.sh vardir)
 mkdir -p "$v/run" "$v/spool"
+# The development configuration; edit it freely, it is not overwritten.
+[ -f "$v/eard.conf" ] || cat >"$v/eard.conf" <<CONF
+# eard configuration for \`make run\` (see docs/eard.8 or eard --dump-config)
+spool_dir = $v/spool
+CONF
 sock=$v/run/eard.sock
 
 if [ -n "${EARD_DATABASE_URL:-}" ]; then
 	echo "eard: using EARD_DATABASE_URL; no embedded PostgreSQL" >&2
-	exec "$EARD" -f --socket "$sock" --spool-dir "$v/spool" "$@"
+	exec "$EARD" -f -c "$v/eard.conf" --socket "$sock" "$@"
 fi
 
 scripts/pg.sh start
@@ -39,8 +44,8 @@ done
 
 echo "eard: socket $sock; try:"
 echo "  curl --unix-socket $top/var/run/eard.sock http://eard/readyz"
-"$EARD" -f --socket "$sock" --database-url "$(scripts/pg.sh url daemon)" \
-    --spool-dir "$v/spool" "$@" &
+"$EARD" -f -c "$v/eard.conf" --socket "$sock" \
+    --database-url "$(scripts/pg.sh url daemon)" "$@" &
 pid=$!
 echo $pid >"$v/eard.pid"
 trap 'kill -TERM $pid 2>/dev/null' INT TERM

@@ -69,8 +69,9 @@ it_import_rules() {
 
 # eard_start [ARGS]: start eard on $SOCK and wait until /healthz answers.
 eard_start() {
-	"$EARD" -f --socket "$SOCK" --database-url "$EARD_DATABASE_URL" \
-	    --spool-dir "$T/spool" "$@" >>"$T/eard.log" 2>&1 &
+	[ -f "$T/eard.conf" ] || printf 'spool_dir = %s\n' "$T/spool" >"$T/eard.conf"
+	"$EARD" -f -c "$T/eard.conf" --socket "$SOCK" \
+	    --database-url "$EARD_DATABASE_URL" "$@" >>"$T/eard.log" 2>&1 &
 	EARD_PID=$!
 	for _ in $(seq 1 100); do
 		if curl -s -o /dev/null --unix-socket "$SOCK" http://eard/healthz; then
