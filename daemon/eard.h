@@ -45,8 +45,9 @@ enum config_type { CF_STRING, CF_INT, CF_SIZE, CF_BOOL, CF_MODE, CF_SECONDS };
 struct config_key {
 	const char	*name;
 	enum config_type type;
-	void		*target;	/* char **, int *, size_t *, bool * */
+	size_t		 offset;	/* in struct eard_config */
 	const char	*dflt;		/* as written in the file; NULL = unset */
+	const char	*choices;	/* "a|b|c" for strings, or NULL */
 	bool		 reloadable;	/* applied on SIGHUP */
 	const char	*help;
 };
@@ -202,14 +203,16 @@ void	 audit_shutdown(void (*)(void *), void *);
 
 /*
  * Screening inside a check (the screening engineer's screen_index.c). Weak:
- * when screening is not linked in, checks carry "screening": [] and a note.
- * screen_init() is called once at start-up when present.
- * screen_check_recipient() returns a new array of hits (possibly empty), or
- * NULL with *cause set (caller frees) when the lists cannot be consulted.
+ * when screening is not linked in, checks are not screened (core notes it).
+ * screen_init() is called once at start-up, after db_start(), when present.
+ * screen_check() screens check_recipient_name()/check_recipient_country()
+ * against the lists in force on check_as_of() and records the hits with
+ * check_set_screening(); 0 when screened, -1 with *cause (caller frees)
+ * when the lists cannot be consulted (the check then fails with 503).
+ * screen_lists_version() goes into the decision's lists_version.
  */
 void	 screen_init(void) __attribute__((weak));
-json_t	*screen_check_recipient(const json_t *, const char *, ear_date,
-	     char **) __attribute__((weak));
+int	 screen_check(struct check *, char **) __attribute__((weak));
 const char *screen_lists_version(void) __attribute__((weak));
 
 #endif /* EARD_H */
