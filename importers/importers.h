@@ -10,6 +10,7 @@
 #ifndef IMPORTERS_H
 #define IMPORTERS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include <libpq-fe.h>
@@ -40,5 +41,170 @@ int	 rulepack_validate_file(const char *, const char *, char **) MUSTCHECK;
  * *cause on error. Returns a new reference. */
 struct _xmlNode;
 json_t	*rulepack_convert_predicate(struct _xmlNode *, char **);
+
+/*
+ * ecfr.c: eCFR versioner-API XML (a part, a section or an appendix such as
+ * 15 CFR 774 Supp. 1) into dated regulation text, CCL entries, country
+ * groups (740 Supp. 1), Country Chart marks (738 Supp. 1) and the Entity
+ * List (744 Supp. 4). Tables: schema/040_regtext.sql. Parsing is pure (no
+ * database), so it is unit-tested and fuzzed alone; ecfr_store() writes a
+ * parsed document in one transaction (the same scope and date again
+ * replaces it: idempotent). A parsed document and everything in it is
+ * freed by ecfr_free().
+ *
+ * earctl import ecfr FILE [--date D]:
+ *	if (ecfr_import_file(conn, path, date_or_NULL, &stats, &cause) != 0)
+ *		... report cause, free it; nothing was written ...
+ */
+enum ecfr_kind {
+	ECFR_PART, ECFR_SUBPART, ECFR_SECTION, ECFR_APPENDIX, ECFR_HEADING,
+	ECFR_ECCN, ECFR_FIELD, ECFR_CONTROLS, ECFR_EXCEPTIONS, ECFR_PARAGRAPH,
+	ECFR_NOTE, ECFR_TABLE
+};
+/* One citable piece of text: "15 CFR 774 Supp. 1, 3A090.a.1". */
+struct ecfr_node {
+	enum ecfr_kind	 kind;
+	char		*cite;		/* full citation, unique in a document */
+	char		*path;		/* after the scope: "3A090.a.1" */
+	char		*parent;	/* parent's cite, or NULL */
+	char		*eccn;		/* "3A090" inside a CCL entry, else NULL */
+	char		*label;		/* "a.1", "Note 1", "(a)" or NULL */
+	char		*heading;	/* ECCN/section heading, note heading */
+	char		*body;		/* the text, inline markup flattened */
+	int		 line;		/* line in the file where it starts */
+};
+/* A row of an ECCN's licence requirements table. */
+struct ecfr_control {
+	char	*eccn;
+	char	*reason;	/* "RS" */
+	char	*applies;	/* "3A090.a", "entire entry" */
+	char	*requirement;	/* "To or within any destination worldwide, ..." */
+};
+/* A list-based licence exception line ("NAC/ACA: Yes, for 3A090.a, ..."). */
+struct ecfr_exception {
+	char	*eccn;
+	char	*code;		/* "NAC/ACA", "LVS", "AIA" */
+	char	*text;
+};
+/* A country's membership in a group (740 Supp. 1). */
+struct ecfr_group {
+	char	*group;		/* "D:5" */
+	char	*country_name;	/* as the table writes it: "China" */
+	char	*country;	/* ISO 3166-1 alpha-2, or NULL if unknown */
+};
+/* A Commerce Country Chart row (738 Supp. 1). */
+struct ecfr_chart_row {
+	char	*country_name;
+	char	*country;	/* ISO alpha-2 or NULL */
+	char   **marks;		/* "NS 1", "RS 2", ... (columns with an X) */
+	size_t	 nmarks;
+	int	*footnotes;
+	size_t	 nfootnotes;
+	char	*pointer;	/* embargoed rows: "See part 746 ..." */
+};
+/* An Entity List entry (744 Supp. 4 or an FR amendment's table). */
+struct ecfr_entity {
+	char	*country_name;	/* "CHINA, PEOPLE'S REPUBLIC OF" */
+	char	*country;	/* ISO alpha-2 or NULL */
+	char	*name;
+	char   **aliases;	/* after "a.k.a." */
+	size_t	 naliases;
+	char   **addresses;
+	size_t	 naddresses;
+	char	*license_requirement;
+	char	*review_policy;
+	char   **fr_citations;	/* "88 FR 12170, 2/27/23" */
+	size_t	 nfr_citations;
+	int	*footnotes;	/* footnote marks in the row */
+	size_t	 nfootnotes;
+	int	 line;
+};
+struct ecfr_doc {
+	char			*scope;		/* "774 Supp. 1", "740", ... */
+	char			*cite_prefix;	/* "15 CFR 774 Supp. 1" */
+	char			*date;		/* "YYYY-MM-DD" eCFR date */
+	char			*heading;	/* the root DIV's HEAD */
+	struct ecfr_node	*nodes;
+	size_t			 nnodes;
+	struct ecfr_control	*controls;
+	size_t			 ncontrols;
+	struct ecfr_exception	*exceptions;
+	size_t			 nexceptions;
+	struct ecfr_group	*groups;
+	size_t			 ngroups;
+	struct ecfr_chart_row	*chart;
+	size_t			 nchart;
+	char		       **chart_columns;	/* column order of the chart */
+	size_t			 nchart_columns;
+	struct ecfr_entity	*entities;
+	size_t			 nentities;
+	size_t			 neccns;	/* distinct ECCN headers found */
+	size_t			 nalloc[6];	/* private: array capacities */
+};
+struct ecfr_stats {
+	size_t	nodes, eccns, groups, chart, entities;
+};
+/* date may be NULL: then the file's hierarchy_metadata must carry one. */
+struct ecfr_doc *ecfr_parse_file(const char *, const char *, char **)
+	     MUSTCHECK;
+struct ecfr_doc *ecfr_parse_memory(const char *, size_t, const char *,
+	     char **) MUSTCHECK;
+void	 ecfr_free(struct ecfr_doc *);
+const struct ecfr_node *ecfr_find(const struct ecfr_doc *, const char *);
+const char *ecfr_kind_name(enum ecfr_kind);
+int	 ecfr_store(PGconn *, const struct ecfr_doc *, const char *,
+	     const char *, struct ecfr_stats *, char **) MUSTCHECK;
+int	 ecfr_import_file(PGconn *, const char *, const char *,
+	     struct ecfr_stats *, char **) MUSTCHECK;
+/* "China", "CHINA, PEOPLE'S REPUBLIC OF", "Korea, South" -> "CN", "KR" */
+const char *ecfr_country_code(const char *);
+/* Split an Entity List "entity" cell (lines) into name, aliases, addresses. */
+void	 ecfr_entity_set_cell(struct ecfr_entity *, const char *);
+void	 ecfr_entity_clear(struct ecfr_entity *);
+/* Numbers in regulation text: "4,800", "5.92", "10^26", "2.5 × 10^25". */
+size_t	 ecfr_text_numbers(const char *, double *, size_t);
+bool	 ecfr_text_has_number(const char *, double);
+
+/*
+ * fr.c: a Federal Register rule (RULE with PREAMB, REGTEXT/AMDPAR and
+ * GPOTABLE): the document and, for Entity List amendments, the entities
+ * added, revised or removed, effective on the rule's effective date. They
+ * go to fr_entity_actions (040_regtext) and, as a new "entity_list"
+ * version of the party model (030_parties), to screening.
+ *
+ * earctl import fr FILE [--citation "88 FR 12170"]:
+ *	if (fr_import_file(conn, path, citation_or_NULL, &cause) != 0) ...
+ */
+enum fr_action { FR_ADD, FR_REVISE, FR_REMOVE };
+struct fr_entity {
+	enum fr_action		 action;
+	struct ecfr_entity	 e;
+};
+struct fr_doc {
+	char		*citation;	/* "88 FR 12170" */
+	char		*doc_number;	/* "2023-03929" */
+	char		*rin;		/* "0694-AJ13" */
+	char		*agency;
+	char		*subagency;
+	char		*cfr;		/* "15 CFR Part 744" */
+	char		*subject;
+	char		*action;	/* "Final rule." */
+	char		*dates_text;	/* the DATES paragraph */
+	char		*published;	/* YYYY-MM-DD or NULL */
+	char		*effective;	/* YYYY-MM-DD or NULL */
+	char	       **amendments;	/* AMDPAR texts */
+	size_t		 namendments;
+	struct fr_entity *entities;
+	size_t		 nentities;
+	size_t		 nalloc[2];
+};
+struct fr_doc *fr_parse_file(const char *, char **) MUSTCHECK;
+struct fr_doc *fr_parse_memory(const char *, size_t, char **) MUSTCHECK;
+void	 fr_free(struct fr_doc *);
+const char *fr_action_name(enum fr_action);
+int	 fr_store(PGconn *, const struct fr_doc *, const char *, const char *,
+	     char **) MUSTCHECK;
+int	 fr_import_file(PGconn *, const char *, const char *, char **)
+	     MUSTCHECK;
 
 #endif /* IMPORTERS_H */
