@@ -268,4 +268,77 @@ const char *verdict_eccn(const struct verdict *);	/* NULL if none */
 json_t	*verdict_to_json(const struct verdict *, const char *);
 void	 verdict_free(struct verdict *);
 
+/*
+ * screen.c: party screening against the screening lists, in memory.
+ * screen_index_build() takes the document of eard_parties_document()
+ * ({"versions":[...], "parties":[...]}, schema/030_parties.sql) or a
+ * trade.gov CSL file ({"results":[...]}) and returns an immutable index,
+ * refcounted (atomic) and safe to query from many threads. Strings returned
+ * by screen_normalise()/screen_key() are the caller's to free; ear_listing
+ * strings from screen_query_listings() are borrowed from the index (hold a
+ * reference while using them), the array itself is the caller's to free.
+ */
+enum screen_result { SCREEN_NO_MATCH, SCREEN_REVIEW, SCREEN_MATCH };
+struct screen_index;
+struct screen_disposition {	/* counsel's reviewed decision, borrowed */
+	const char	*entry_id;
+	const char	*content_hash;	/* of the entry when disposed */
+	const char	*disposition;	/* "false_positive" | "confirmed" */
+	const char	*note;
+	const char	*decided_by;
+	const char	*decided_at;
+};
+struct screen_opts {
+	double		 match_threshold;	/* score >= this: match */
+	double		 review_threshold;	/* score >= this: review */
+	double		 min_score;		/* candidates listed from here */
+	size_t		 limit;			/* at most this many candidates */
+	/* Latest disposition for (party key, entry id), or NULL. */
+	const struct screen_disposition *(*disposition)(void *, const char *,
+	    const char *);
+	void		*disposition_arg;
+};
+void	 screen_opts_default(struct screen_opts *);
+char	*screen_normalise(const char *);	/* NFKD, fold, strip; caller frees */
+char	*screen_key(const char *);	/* canonical tokens, no form words */
+bool	 screen_is_form_word(const char *);	/* a normalised token */
+double	 screen_jaro_winkler(const char *, const char *);
+const char *screen_result_name(enum screen_result);
+void	 screen_list_code(const char *, char *, size_t); /* "(EL)" of a source */
+bool	 screen_export_list(const char *);	/* EL, MEU, DPL, UVL */
+char	*screen_entry_id(const char *, const char *, const char *,
+	     const char *);	/* list, entity_number, name, countries; frees */
+struct screen_index *screen_index_build(const json_t *, char **) MUSTCHECK;
+void	 screen_index_ref(struct screen_index *);
+void	 screen_index_unref(struct screen_index *);
+size_t	 screen_index_parties(const struct screen_index *);
+size_t	 screen_index_names(const struct screen_index *);
+const char *screen_index_version(const struct screen_index *);
+json_t	*screen_index_lists(const struct screen_index *); /* new reference */
+double	 screen_index_weight(const struct screen_index *, const char *);
+json_t	*screen_query(const struct screen_index *, const char *,
+	     const char *, const struct screen_opts *);	/* new reference */
+enum screen_result screen_query_listings(const struct screen_index *,
+	     const char *, const char *, const struct screen_opts *,
+	     struct ear_listing **, size_t *);
+
+/*
+ * canon.c: the canonical form of JSON and of a decision (the bytes the
+ * decision log's hash chain covers): sorted keys, compact, numbers written
+ * from their double value. Returned strings are the caller's to free.
+ */
+struct canon_decision_fields {
+	const char	*id;
+	int64_t		 at_us;		/* decided_at, microseconds since epoch */
+	const char	*kind;
+	const char	*requester;
+	const char	*ruleset_version;
+	const char	*lists_version;
+	const json_t	*request;
+	const json_t	*response;
+};
+char	*canon_json(const json_t *);
+char	*canon_decision(const struct canon_decision_fields *);
+void	 canon_number(double, char [static 32]);
+
 #endif /* EAR_H */
