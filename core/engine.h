@@ -1,0 +1,198 @@
+/*
+ * engine.h: internals shared by the determination engine's files
+ * (ruleset.c, request.c, model.c, determine.c, verdict.c). Not part of
+ * libear's API: the daemon, the CLI and the importers use core/ear.h only.
+ *
+ * A struct ruleset is immutable after ruleset_from_json(); its strings point
+ * into its own deep copy of the document, which it owns.
+ */
+#ifndef ENGINE_H
+#define ENGINE_H
+
+#include <stdatomic.h>
+
+#include "ear.h"
+
+/* What every rule row carries. */
+struct rs_meta {
+	const char	*id;
+	int		 version;
+	ear_date	 from;
+	ear_date	 to;
+	ear_date	 compliance;	/* EAR_DATE_NINF when none */
+	const char	*source;
+	const char	*citation;
+	const char	*text;
+	const char	*note;
+	const char	*uncertain;
+	const json_t	*json;		/* the row in the document */
+};
+
+struct rs_source {
+	const char	*id;
+	const char	*citation;
+	const char	*title;
+	const char	*uncertain;
+	ear_date	 effective;
+	ear_date	 compliance;
+};
+
+struct rs_group {
+	const char	*group;
+	const char	*country;
+	struct rs_meta	 m;
+};
+
+struct rs_param {
+	const char	*name;
+	double		 value;
+	struct rs_meta	 m;
+};
+
+struct rs_eccns {		/* ECCN prefixes; any when !set */
+	bool		 set;
+	const char	**v;
+	size_t		 n;
+};
+
+struct rs_class {
+	const char	*eccn;
+	const char	*item;
+	int		 precedence;
+	struct pred	*when;
+	struct rs_meta	 m;
+};
+
+struct rs_req {
+	const char	*kind;		/* ccl, end_user, letter, review */
+	const char	*reason;
+	const char	*item;		/* NULL: any */
+	struct rs_eccns	 eccns;
+	struct pred	*when;
+	const char	*effect;	/* license, needs_review */
+	bool		 exceptions;
+	const char	*review_policy;
+	struct rs_meta	 m;
+};
+
+struct rs_policy {
+	const char	*reason;
+	struct rs_eccns	 eccns;
+	int		 priority;
+	struct pred	*when;
+	const char	*policy;
+	const json_t	*conditions;
+	struct rs_meta	 m;
+};
+
+struct rs_exception {
+	const char	*code;
+	struct rs_eccns	 eccns;
+	struct pred	*when;
+	bool		 notification;
+	const json_t	*conditions;
+	struct rs_meta	 m;
+};
+
+struct rs_posture {
+	const char	*target;
+	bool		 enforced;	/* false: not_enforced */
+	struct rs_meta	 m;
+};
+
+struct ruleset {
+	atomic_int		 refs;
+	char			*version;
+	json_t			*doc;	/* owned deep copy */
+
+	struct rs_source	*sources;
+	size_t			 nsources;
+	struct rs_group		*groups;
+	size_t			 ngroups;
+	struct rs_param		*params;
+	size_t			 nparams;
+	struct rs_class		*classes;	/* by precedence, highest first */
+	size_t			 nclasses;
+	struct rs_req		*reqs;
+	size_t			 nreqs;
+	struct rs_policy	*policies;	/* by priority, highest first */
+	size_t			 npolicies;
+	struct rs_exception	*exceptions;
+	size_t			 nexceptions;
+	struct rs_posture	*postures;
+	size_t			 npostures;
+};
+
+/* The two layers of docs/ruleset.md, "Determination". */
+enum rs_layer { LAYER_ENFORCED, LAYER_TEXT };
+
+bool	 ruleset_in_force(const struct ruleset *, const struct rs_meta *,
+	     ear_date, enum rs_layer);
+const struct rs_posture *ruleset_posture(const struct ruleset *,
+	     const struct rs_meta *, ear_date);
+bool	 ruleset_eccns_match(const struct rs_eccns *, const char *);
+const struct rs_source *ruleset_source(const struct ruleset *, const char *);
+
+/* request.c: the decoded request. Strings are owned. */
+struct check_listing {
+	char		*name, *list, *license_requirement, *license_policy;
+	char		*federal_register_notice, *matched_on;
+	double		 score;
+	bool		 match;
+	bool		 export_list;
+};
+
+struct check {
+	enum item_kind	 kind;
+	ear_date	 as_of;
+	char		 destination[3];
+	char		*export_type;
+	char		*posture;	/* "enforced" or "text" */
+	char		*release;	/* weights: export, publish, deemed_export */
+	double		 quantity;
+
+	/* chip */
+	char		*chip_name;
+	char		*chip_kind;
+	struct chip_perf *perf;
+	size_t		 nperf;
+	double		 die_area;
+	double		 io_bw;
+	double		 mem_bw;
+	double		 mem_bw_density;
+	double		 package_area;
+	enum tv		 datacenter;
+
+	/* model */
+	char		*model_name;
+	char		*published_on;
+	char		*derived_name;
+	struct model_synth *synth;
+	size_t		 nsynth;
+	struct model_facts model;
+
+	/* parties */
+	bool		 has_recipient;
+	char		*recipient_name;
+	char		*recipient_country;
+	char		*recipient_hq;
+	char		*recipient_parent_hq;
+	char		*exporter_name;
+	char		*exporter_country;
+
+	struct check_listing *listings;
+	size_t		 nlistings;
+	char		*lists_version;
+	bool		 screened;
+	double		 consignee_tpp;	/* NaN unless the daemon set it */
+};
+
+/* verdict.c */
+struct verdict {
+	enum verdict_kind kind;
+	char		*eccn;
+	json_t		*body;		/* the 200 body without decision_id */
+};
+struct verdict *verdict_new(enum verdict_kind, const char *, json_t *);
+
+#endif /* ENGINE_H */

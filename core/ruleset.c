@@ -1,0 +1,717 @@
+/*
+ * ruleset.c: the in-memory rules, compiled once from the JSON document of
+ * eard_rules_document() (docs/ruleset.md) and immutable afterwards, so any
+ * number of threads may read one snapshot while the daemon swaps in the
+ * next. The reference count is atomic; the last ruleset_unref() frees.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "engine.h"
+
+/* A string member or NULL (JSON null and absent are the same). */
+static const char *
+rs_str(const json_t *o, const char *key)
+{
+	const json_t	*v;
+
+	v = json_object_get(o, key);
+	return (json_is_string(v) ? json_string_value(v) : NULL);
+}
+
+/* Parse a date member; null or absent gives dflt. -1 if malformed. */
+static int
+rs_date(const json_t *o, const char *key, ear_date dflt, ear_date *out)
+{
+	const json_t	*v;
+
+	v = json_object_get(o, key);
+	if (v == NULL || json_is_null(v)) {
+		*out = dflt;
+		return (0);
+	}
+	if (!json_is_string(v) || date_parse(json_string_value(v), out) != 0)
+		return (-1);
+	return (0);
+}
+
+/* Fill the common part of a rule row; -1 with *cause on error. */
+static int
+rs_meta_parse(const json_t *o, const char *what, const char *idkey,
+    struct rs_meta *m, char **cause)
+{
+	const json_t	*v;
+
+	memset(m, 0, sizeof *m);
+	m->json = o;
+	m->id = rs_str(o, idkey);
+	if (m->id == NULL)
+		m->id = rs_str(o, "id");
+	if (m->id == NULL) {
+		xasprintf(cause, "%s without \"%s\"", what, idkey);
+		return (-1);
+	}
+	v = json_object_get(o, "version");
+	m->version = json_is_integer(v) ? (int)json_integer_value(v) : 1;
+	if (rs_date(o, "from", EAR_DATE_NINF, &m->from) != 0 ||
+	    rs_date(o, "to", EAR_DATE_INF, &m->to) != 0 ||
+	    rs_date(o, "compliance", EAR_DATE_NINF, &m->compliance) != 0) {
+		xasprintf(cause, "%s \"%s\": bad date in from, to or "
+		    "compliance (expected YYYY-MM-DD)", what, m->id);
+		return (-1);
+	}
+	if (m->from >= m->to) {
+		xasprintf(cause, "%s \"%s\": \"from\" is not before \"to\"",
+		    what, m->id);
+		return (-1);
+	}
+	m->source = rs_str(o, "source");
+	m->citation = rs_str(o, "citation");
+	m->text = rs_str(o, "text");
+	m->note = rs_str(o, "note");
+	m->uncertain = rs_str(o, "uncertain");
+	return (0);
+}
+
+/* Compile member "when" of a rule; -1 with a cause naming the rule. */
+static int
+rs_when(const json_t *o, const char *what, const char *id, struct pred **out,
+    char **cause)
+{
+	const json_t	*w;
+	char		*why = NULL;
+
+	w = json_object_get(o, "when");
+	if (w == NULL || json_is_null(w)) {
+		xasprintf(cause, "%s \"%s\": missing \"when\"", what, id);
+		return (-1);
+	}
+	*out = pred_compile(w, &why);
+	if (*out == NULL) {
+		xasprintf(cause, "%s \"%s\": when: %s", what, id,
+		    why != NULL ? why : "bad predicate");
+		free(why);
+		return (-1);
+	}
+	return (0);
+}
+
+/* Member "eccns": an array of prefixes, or null for any. */
+static int
+rs_eccns(const json_t *o, const char *what, const char *id,
+    struct rs_eccns *e, char **cause)
+{
+	const json_t	*a, *v;
+	size_t		 i;
+
+	memset(e, 0, sizeof *e);
+	a = json_object_get(o, "eccns");
+	if (a == NULL || json_is_null(a))
+		return (0);
+	if (json_is_string(a)) {
+		e->set = true;
+		e->v = xcalloc(1, sizeof *e->v);
+		e->v[e->n++] = json_string_value(a);
+		return (0);
+	}
+	if (!json_is_array(a)) {
+		xasprintf(cause, "%s \"%s\": \"eccns\" must be an array or "
+		    "null", what, id);
+		return (-1);
+	}
+	e->set = true;
+	e->v = xcalloc(json_array_size(a) + 1, sizeof *e->v);
+	json_array_foreach(a, i, v) {
+		if (!json_is_string(v)) {
+			xasprintf(cause, "%s \"%s\": \"eccns\" must hold "
+			    "strings", what, id);
+			return (-1);
+		}
+		e->v[e->n++] = json_string_value(v);
+	}
+	return (0);
+}
+
+/* Does an ECCN match a rule's prefixes (any when unset)? */
+bool
+ruleset_eccns_match(const struct rs_eccns *e, const char *eccn)
+{
+	size_t	 i;
+
+	if (!e->set)
+		return (true);
+	for (i = 0; i < e->n; i++) {
+		if (pred_eccn_matches(eccn, e->v[i]))
+			return (true);
+	}
+	return (false);
+}
+
+static bool
+rs_bool(const json_t *o, const char *key, bool dflt)
+{
+	const json_t	*v;
+
+	v = json_object_get(o, key);
+	return (json_is_boolean(v) ? json_is_true(v) : dflt);
+}
+
+static const json_t *
+rs_table(const json_t *doc, const char *name)
+{
+	const json_t	*a;
+
+	a = json_object_get(doc, name);
+	return (json_is_array(a) ? a : NULL);
+}
+
+static int
+rs_class_cmp(const void *a, const void *b)
+{
+	const struct rs_class	*x = a, *y = b;
+
+	if (x->precedence != y->precedence)
+		return (x->precedence > y->precedence ? -1 : 1);
+	return (x->m.json < y->m.json ? -1 : x->m.json > y->m.json);
+}
+
+static int
+rs_policy_cmp(const void *a, const void *b)
+{
+	const struct rs_policy	*x = a, *y = b;
+
+	if (x->priority != y->priority)
+		return (x->priority > y->priority ? -1 : 1);
+	return (x->m.json < y->m.json ? -1 : x->m.json > y->m.json);
+}
+
+/* Free everything a ruleset owns. */
+static void
+ruleset_free(struct ruleset *rs)
+{
+	size_t	 i;
+
+	for (i = 0; i < rs->nclasses; i++)
+		pred_free(rs->classes[i].when);
+	for (i = 0; i < rs->nreqs; i++) {
+		pred_free(rs->reqs[i].when);
+		free(rs->reqs[i].eccns.v);
+	}
+	for (i = 0; i < rs->npolicies; i++) {
+		pred_free(rs->policies[i].when);
+		free(rs->policies[i].eccns.v);
+	}
+	for (i = 0; i < rs->nexceptions; i++) {
+		pred_free(rs->exceptions[i].when);
+		free(rs->exceptions[i].eccns.v);
+	}
+	free(rs->sources);
+	free(rs->groups);
+	free(rs->params);
+	free(rs->classes);
+	free(rs->reqs);
+	free(rs->policies);
+	free(rs->exceptions);
+	free(rs->postures);
+	json_decref(rs->doc);
+	free(rs->version);
+	free(rs);
+}
+
+/* Load tables that hold no predicates: sources, groups, params, postures. */
+static int
+ruleset_load_plain(struct ruleset *rs, char **cause)
+{
+	const json_t	*a, *o;
+	size_t		 i;
+
+	if ((a = rs_table(rs->doc, "sources")) != NULL) {
+		rs->sources = xcalloc(json_array_size(a) + 1,
+		    sizeof *rs->sources);
+		json_array_foreach(a, i, o) {
+			struct rs_source *s = &rs->sources[rs->nsources++];
+
+			s->id = rs_str(o, "id");
+			s->citation = rs_str(o, "citation");
+			s->title = rs_str(o, "title");
+			s->uncertain = rs_str(o, "uncertain");
+			if (s->id == NULL ||
+			    rs_date(o, "effective", EAR_DATE_NINF,
+			    &s->effective) != 0 ||
+			    rs_date(o, "compliance", EAR_DATE_NINF,
+			    &s->compliance) != 0) {
+				xasprintf(cause, "source %zu: missing id or "
+				    "bad date", i);
+				return (-1);
+			}
+		}
+	}
+	if ((a = rs_table(rs->doc, "groups")) != NULL) {
+		rs->groups = xcalloc(json_array_size(a) + 1,
+		    sizeof *rs->groups);
+		json_array_foreach(a, i, o) {
+			struct rs_group *g = &rs->groups[rs->ngroups++];
+
+			g->group = rs_str(o, "group");
+			g->country = rs_str(o, "country");
+			if (g->group == NULL || g->country == NULL) {
+				xasprintf(cause, "group membership %zu: "
+				    "missing group or country", i);
+				return (-1);
+			}
+			if (rs_meta_parse(o, "group membership", "group",
+			    &g->m, cause) != 0)
+				return (-1);
+		}
+	}
+	if ((a = rs_table(rs->doc, "params")) != NULL) {
+		rs->params = xcalloc(json_array_size(a) + 1,
+		    sizeof *rs->params);
+		json_array_foreach(a, i, o) {
+			struct rs_param *p = &rs->params[rs->nparams++];
+
+			if (rs_meta_parse(o, "param", "name", &p->m,
+			    cause) != 0)
+				return (-1);
+			p->name = p->m.id;
+			if (!json_is_number(json_object_get(o, "value"))) {
+				xasprintf(cause, "param \"%s\": \"value\" "
+				    "must be a number", p->name);
+				return (-1);
+			}
+			p->value = json_number_value(json_object_get(o,
+			    "value"));
+		}
+	}
+	if ((a = rs_table(rs->doc, "postures")) != NULL) {
+		rs->postures = xcalloc(json_array_size(a) + 1,
+		    sizeof *rs->postures);
+		json_array_foreach(a, i, o) {
+			struct rs_posture *p = &rs->postures[rs->npostures++];
+			const char	*st;
+
+			if (rs_meta_parse(o, "posture", "target", &p->m,
+			    cause) != 0)
+				return (-1);
+			p->target = p->m.id;
+			st = rs_str(o, "status");
+			if (st == NULL || (strcmp(st, "enforced") != 0 &&
+			    strcmp(st, "not_enforced") != 0)) {
+				xasprintf(cause, "posture \"%s\": status must "
+				    "be enforced or not_enforced", p->target);
+				return (-1);
+			}
+			p->enforced = strcmp(st, "enforced") == 0;
+		}
+	}
+	return (0);
+}
+
+/* Load the tables with predicates. */
+static int
+ruleset_load_rules(struct ruleset *rs, char **cause)
+{
+	const json_t	*a, *o, *v;
+	size_t		 i;
+
+	if ((a = rs_table(rs->doc, "classifications")) != NULL) {
+		rs->classes = xcalloc(json_array_size(a) + 1,
+		    sizeof *rs->classes);
+		json_array_foreach(a, i, o) {
+			struct rs_class *c = &rs->classes[rs->nclasses];
+
+			if (rs_meta_parse(o, "classification", "id", &c->m,
+			    cause) != 0)
+				return (-1);
+			c->eccn = rs_str(o, "eccn");
+			c->item = rs_str(o, "item");
+			if (c->eccn == NULL || c->item == NULL) {
+				xasprintf(cause, "classification \"%s\": "
+				    "missing eccn or item", c->m.id);
+				return (-1);
+			}
+			v = json_object_get(o, "precedence");
+			c->precedence = json_is_integer(v) ?
+			    (int)json_integer_value(v) : 0;
+			if (rs_when(o, "classification", c->m.id, &c->when,
+			    cause) != 0)
+				return (-1);
+			rs->nclasses++;
+		}
+		qsort(rs->classes, rs->nclasses, sizeof *rs->classes,
+		    rs_class_cmp);
+	}
+	if ((a = rs_table(rs->doc, "requirements")) != NULL) {
+		rs->reqs = xcalloc(json_array_size(a) + 1, sizeof *rs->reqs);
+		json_array_foreach(a, i, o) {
+			struct rs_req *r = &rs->reqs[rs->nreqs];
+
+			if (rs_meta_parse(o, "requirement", "id", &r->m,
+			    cause) != 0)
+				return (-1);
+			r->kind = rs_str(o, "kind");
+			if (r->kind == NULL)
+				r->kind = "ccl";
+			r->reason = rs_str(o, "reason");
+			r->item = rs_str(o, "item");
+			r->effect = rs_str(o, "effect");
+			if (r->effect == NULL)
+				r->effect = strcmp(r->kind, "review") == 0 ?
+				    "needs_review" : "license";
+			if (strcmp(r->effect, "license") != 0 &&
+			    strcmp(r->effect, "needs_review") != 0) {
+				xasprintf(cause, "requirement \"%s\": effect "
+				    "must be license or needs_review", r->m.id);
+				return (-1);
+			}
+			r->exceptions = rs_bool(o, "exceptions", false);
+			r->review_policy = rs_str(o, "review_policy");
+			if (rs_eccns(o, "requirement", r->m.id, &r->eccns,
+			    cause) != 0)
+				return (-1);
+			rs->nreqs++;
+			if (rs_when(o, "requirement", r->m.id, &r->when,
+			    cause) != 0)
+				return (-1);
+		}
+	}
+	if ((a = rs_table(rs->doc, "policies")) != NULL) {
+		rs->policies = xcalloc(json_array_size(a) + 1,
+		    sizeof *rs->policies);
+		json_array_foreach(a, i, o) {
+			struct rs_policy *p = &rs->policies[rs->npolicies];
+
+			if (rs_meta_parse(o, "policy", "id", &p->m,
+			    cause) != 0)
+				return (-1);
+			p->reason = rs_str(o, "reason");
+			p->policy = rs_str(o, "policy");
+			if (p->policy == NULL) {
+				xasprintf(cause, "policy \"%s\": missing "
+				    "\"policy\"", p->m.id);
+				return (-1);
+			}
+			v = json_object_get(o, "priority");
+			p->priority = json_is_integer(v) ?
+			    (int)json_integer_value(v) : 0;
+			p->conditions = json_object_get(o, "conditions");
+			if (rs_eccns(o, "policy", p->m.id, &p->eccns,
+			    cause) != 0)
+				return (-1);
+			rs->npolicies++;
+			if (rs_when(o, "policy", p->m.id, &p->when,
+			    cause) != 0)
+				return (-1);
+		}
+		qsort(rs->policies, rs->npolicies, sizeof *rs->policies,
+		    rs_policy_cmp);
+	}
+	if ((a = rs_table(rs->doc, "exceptions")) != NULL) {
+		rs->exceptions = xcalloc(json_array_size(a) + 1,
+		    sizeof *rs->exceptions);
+		json_array_foreach(a, i, o) {
+			struct rs_exception *e =
+			    &rs->exceptions[rs->nexceptions];
+
+			if (rs_meta_parse(o, "exception", "id", &e->m,
+			    cause) != 0)
+				return (-1);
+			e->code = rs_str(o, "code");
+			if (e->code == NULL)
+				e->code = e->m.id;
+			e->notification = rs_bool(o, "notification", false);
+			e->conditions = json_object_get(o, "conditions");
+			if (rs_eccns(o, "exception", e->m.id, &e->eccns,
+			    cause) != 0)
+				return (-1);
+			rs->nexceptions++;
+			if (rs_when(o, "exception", e->m.id, &e->when,
+			    cause) != 0)
+				return (-1);
+		}
+	}
+	return (0);
+}
+
+/*
+ * Compile a rules document. The ruleset keeps its own copy of doc; version
+ * names it in every verdict. NULL with *cause (naming the rule) on error.
+ */
+struct ruleset *
+ruleset_from_json(const json_t *doc, const char *version, char **cause)
+{
+	struct ruleset	*rs;
+
+	if (!json_is_object(doc)) {
+		xasprintf(cause, "rules document is not a JSON object");
+		return (NULL);
+	}
+	rs = xcalloc(1, sizeof *rs);
+	atomic_init(&rs->refs, 1);
+	rs->version = xstrdup(version != NULL ? version : "unversioned");
+	rs->doc = json_deep_copy(doc);
+	if (ruleset_load_plain(rs, cause) != 0 ||
+	    ruleset_load_rules(rs, cause) != 0) {
+		ruleset_free(rs);
+		return (NULL);
+	}
+	return (rs);
+}
+
+void
+ruleset_ref(struct ruleset *rs)
+{
+	atomic_fetch_add(&rs->refs, 1);
+}
+
+void
+ruleset_unref(struct ruleset *rs)
+{
+	if (rs != NULL && atomic_fetch_sub(&rs->refs, 1) == 1)
+		ruleset_free(rs);
+}
+
+const char *
+ruleset_version(const struct ruleset *rs)
+{
+	return (rs->version);
+}
+
+/* Is country cc a member of group on date d? 1 or 0. */
+int
+ruleset_group_member(const struct ruleset *rs, const char *group,
+    const char *cc, ear_date d)
+{
+	size_t	 i;
+
+	for (i = 0; i < rs->ngroups; i++) {
+		const struct rs_group *g = &rs->groups[i];
+
+		if (strcasecmp(g->country, cc) == 0 &&
+		    strcasecmp(g->group, group) == 0 &&
+		    date_in(d, g->m.from, g->m.to))
+			return (1);
+	}
+	return (0);
+}
+
+/* A named param in force on d. */
+bool
+ruleset_param(const struct ruleset *rs, const char *name, ear_date d,
+    double *v)
+{
+	size_t	 i;
+
+	for (i = 0; i < rs->nparams; i++) {
+		if (strcmp(rs->params[i].name, name) == 0 &&
+		    date_in(d, rs->params[i].m.from, rs->params[i].m.to)) {
+			*v = rs->params[i].value;
+			return (true);
+		}
+	}
+	return (false);
+}
+
+/* The posture covering rule m on d (the latest to start), or NULL. */
+const struct rs_posture *
+ruleset_posture(const struct ruleset *rs, const struct rs_meta *m,
+    ear_date d)
+{
+	const struct rs_posture	*best = NULL;
+	size_t			 i;
+
+	for (i = 0; i < rs->npostures; i++) {
+		const struct rs_posture *p = &rs->postures[i];
+
+		if (strcmp(p->target, m->id) != 0 ||
+		    !date_in(d, p->m.from, p->m.to))
+			continue;
+		if (best == NULL || p->m.from >= best->m.from)
+			best = p;
+	}
+	return (best);
+}
+
+/*
+ * Is rule m in force on d in a layer? The text layer reads its validity;
+ * the enforced layer lets a posture remove it or put it back.
+ */
+bool
+ruleset_in_force(const struct ruleset *rs, const struct rs_meta *m,
+    ear_date d, enum rs_layer layer)
+{
+	const struct rs_posture	*p;
+
+	if (layer == LAYER_ENFORCED &&
+	    (p = ruleset_posture(rs, m, d)) != NULL)
+		return (p->enforced);
+	return (date_in(d, m->from, m->to));
+}
+
+const struct rs_source *
+ruleset_source(const struct ruleset *rs, const char *id)
+{
+	size_t	 i;
+
+	if (id == NULL)
+		return (NULL);
+	for (i = 0; i < rs->nsources; i++) {
+		if (strcmp(rs->sources[i].id, id) == 0)
+			return (&rs->sources[i]);
+	}
+	return (NULL);
+}
+
+static json_t *
+rs_date_json(ear_date d)
+{
+	char	 buf[11];
+
+	if (d == EAR_DATE_INF || d == EAR_DATE_NINF)
+		return (json_null());
+	date_format(d, buf);
+	return (json_string(buf));
+}
+
+static json_t *
+rs_str_json(const char *s)
+{
+	return (s != NULL ? json_string(s) : json_null());
+}
+
+/* The groups of a country as of d, with their citations. */
+json_t *
+ruleset_country_json(const struct ruleset *rs, const char *cc, ear_date d)
+{
+	json_t	*groups, *g;
+	size_t	 i;
+
+	groups = json_array();
+	for (i = 0; i < rs->ngroups; i++) {
+		const struct rs_group *rg = &rs->groups[i];
+
+		if (strcasecmp(rg->country, cc) != 0 ||
+		    !date_in(d, rg->m.from, rg->m.to))
+			continue;
+		g = json_object();
+		json_object_set_new(g, "group", json_string(rg->group));
+		json_object_set_new(g, "from", rs_date_json(rg->m.from));
+		json_object_set_new(g, "to", rs_date_json(rg->m.to));
+		json_object_set_new(g, "citation",
+		    rs_str_json(rg->m.citation));
+		json_object_set_new(g, "source", rs_str_json(rg->m.source));
+		json_object_set_new(g, "uncertain",
+		    rs_str_json(rg->m.uncertain));
+		json_array_append_new(groups, g);
+	}
+	return (json_pack("{s:s, s:o, s:o, s:s}", "country", cc, "as_of",
+	    rs_date_json(d), "groups", groups, "ruleset", rs->version));
+}
+
+/* A rule row for display: its document row plus its state on d. */
+static json_t *
+rs_row_json(const struct ruleset *rs, const struct rs_meta *m, ear_date d)
+{
+	json_t	*o;
+
+	o = json_deep_copy(m->json);
+	json_object_set_new(o, "in_text", json_boolean(date_in(d, m->from,
+	    m->to)));
+	json_object_set_new(o, "enforced", json_boolean(ruleset_in_force(rs,
+	    m, d, LAYER_ENFORCED)));
+	return (o);
+}
+
+/* Do an ECCN asked about and a rule's prefixes touch (either way)? */
+static bool
+rs_eccns_touch(const struct rs_eccns *e, const char *eccn)
+{
+	size_t	 i;
+
+	if (!e->set)
+		return (false);
+	for (i = 0; i < e->n; i++) {
+		if (pred_eccn_matches(eccn, e->v[i]) ||
+		    pred_eccn_matches(e->v[i], eccn))
+			return (true);
+	}
+	return (false);
+}
+
+/* The rules touching an ECCN that are in the text or enforced on d. */
+json_t *
+ruleset_eccn_json(const struct ruleset *rs, const char *eccn, ear_date d)
+{
+	json_t	*cl, *rq, *po, *ex;
+	size_t	 i;
+
+#define RS_LIVE(m) (date_in(d, (m).from, (m).to) || \
+	ruleset_in_force(rs, &(m), d, LAYER_ENFORCED))
+	cl = json_array();
+	for (i = 0; i < rs->nclasses; i++) {
+		const struct rs_class *c = &rs->classes[i];
+
+		if ((pred_eccn_matches(c->eccn, eccn) ||
+		    pred_eccn_matches(eccn, c->eccn)) && RS_LIVE(c->m))
+			json_array_append_new(cl, rs_row_json(rs, &c->m, d));
+	}
+	rq = json_array();
+	for (i = 0; i < rs->nreqs; i++) {
+		if (rs_eccns_touch(&rs->reqs[i].eccns, eccn) &&
+		    RS_LIVE(rs->reqs[i].m))
+			json_array_append_new(rq, rs_row_json(rs,
+			    &rs->reqs[i].m, d));
+	}
+	po = json_array();
+	for (i = 0; i < rs->npolicies; i++) {
+		if (rs_eccns_touch(&rs->policies[i].eccns, eccn) &&
+		    RS_LIVE(rs->policies[i].m))
+			json_array_append_new(po, rs_row_json(rs,
+			    &rs->policies[i].m, d));
+	}
+	ex = json_array();
+	for (i = 0; i < rs->nexceptions; i++) {
+		if (rs_eccns_touch(&rs->exceptions[i].eccns, eccn) &&
+		    RS_LIVE(rs->exceptions[i].m))
+			json_array_append_new(ex, rs_row_json(rs,
+			    &rs->exceptions[i].m, d));
+	}
+#undef RS_LIVE
+	return (json_pack("{s:s, s:o, s:s, s:o, s:o, s:o, s:o}", "eccn", eccn,
+	    "as_of", rs_date_json(d), "ruleset", rs->version,
+	    "classifications", cl, "requirements", rq, "policies", po,
+	    "exceptions", ex));
+}
+
+/* Counts per table and the sources, for status pages and earctl. */
+json_t *
+ruleset_summary_json(const struct ruleset *rs)
+{
+	json_t	*counts, *sources, *s;
+	size_t	 i;
+
+	counts = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+	    "sources", (json_int_t)rs->nsources,
+	    "groups", (json_int_t)rs->ngroups,
+	    "params", (json_int_t)rs->nparams,
+	    "classifications", (json_int_t)rs->nclasses,
+	    "requirements", (json_int_t)rs->nreqs,
+	    "policies", (json_int_t)rs->npolicies,
+	    "exceptions", (json_int_t)rs->nexceptions,
+	    "postures", (json_int_t)rs->npostures);
+	sources = json_array();
+	for (i = 0; i < rs->nsources; i++) {
+		s = json_object();
+		json_object_set_new(s, "id", json_string(rs->sources[i].id));
+		json_object_set_new(s, "citation",
+		    rs_str_json(rs->sources[i].citation));
+		json_object_set_new(s, "title",
+		    rs_str_json(rs->sources[i].title));
+		json_object_set_new(s, "effective",
+		    rs_date_json(rs->sources[i].effective));
+		json_array_append_new(sources, s);
+	}
+	return (json_pack("{s:s, s:o, s:o}", "version", rs->version,
+	    "counts", counts, "sources", sources));
+}
