@@ -207,4 +207,105 @@ int	 fr_store(PGconn *, const struct fr_doc *, const char *, const char *,
 int	 fr_import_file(PGconn *, const char *, const char *, char **)
 	     MUSTCHECK;
 
+/* csv.c */
+/*
+ * A small RFC 4180 reader over a buffer: quoted fields with "" escapes and
+ * embedded newlines, CRLF or LF, a leading UTF-8 byte-order mark skipped.
+ * csv_next() returns 1 with a row (fields borrowed until the next call),
+ * 0 at the end, -1 with *cause "line N: ..." on an unterminated quote.
+ * csv_number() reads the numbers found in outside CSVs ("3.8e+25",
+ * "1,234", " 42 "): 1 and *out on a number, 0 when the cell says nothing
+ * ("", "Unknown", "NaN", "N/A", "-"), -1 when it is not a number.
+ */
+struct csv_reader;
+struct csv_reader *csv_open(const char *, size_t);
+int	 csv_next(struct csv_reader *, char ***, size_t *, char **) MUSTCHECK;
+size_t	 csv_line(const struct csv_reader *);	/* first line of last row */
+void	 csv_close(struct csv_reader *);
+int	 csv_number(const char *, double *) MUSTCHECK;
+int	 csv_column(char *const *, size_t, const char *);	/* -1 if absent */
+
+/* registry.c */
+/*
+ * The model and chip registry (schema/050_registry.sql). Each format is one
+ * file with a parse function (struct registry_format); parsing fills a
+ * struct registry_set in memory (one entry per id, facts merged by source
+ * priority), and registry_import_files() writes every given file in one
+ * transaction through registry_import() in SQL: an unchanged fact is left
+ * alone, a changed one becomes a new version, and NOTIFY registry_changed
+ * is sent on commit. A bad file changes nothing; *cause names "file:line".
+ * format is "epoch", "hf", "json" or NULL (detected from the content).
+ */
+enum registry_kind { REGISTRY_MODELS, REGISTRY_CHIPS };
+struct registry_source {
+	const char	*dataset;	/* "epoch:notable_ai_models", "hf", ... */
+	const char	*file;		/* as given (relative path) */
+	size_t		 row;		/* line of the record, 0 if none */
+	int		 priority;	/* higher wins when sources disagree */
+};
+struct registry_set;
+struct registry_report {
+	size_t	 files;
+	size_t	 items;		/* registry entries touched */
+	size_t	 facts_new;	/* facts never seen before */
+	size_t	 facts_changed;	/* new versions of existing facts */
+	size_t	 facts_unchanged;
+};
+struct registry_format {
+	const char		*name;		/* "epoch", "hf", "json" */
+	enum registry_kind	 kind;
+	bool			(*detect)(const char *, size_t, const char *);
+	int			(*parse)(const char *, size_t, const char *,
+				    struct registry_set *, char **);
+};
+int	 registry_import_files(PGconn *, enum registry_kind, const char *,
+	     char *const *, size_t, struct registry_report *, char **)
+	     MUSTCHECK;
+int	 registry_parse_file(struct registry_set *, const char *, const char *,
+	     char **) MUSTCHECK;
+int	 registry_parse_buffer(struct registry_set *, const char *, const char *,
+	     size_t, const char *, char **) MUSTCHECK;
+struct registry_set *registry_set_new(enum registry_kind);
+void	 registry_set_free(struct registry_set *);
+size_t	 registry_set_count(const struct registry_set *);
+/* {"<id>": {"id","name","facts":{"<fact>":{"value",...}}}}; borrowed */
+const json_t *registry_set_items(const struct registry_set *);
+/* Record one fact; value (and estimate, may be NULL) are stolen. */
+void	 registry_add_fact(struct registry_set *, const char *, const char *,
+	     json_t *, const struct registry_source *, const char *, json_t *);
+char	*registry_slug(const char *);			/* caller frees */
+const char *registry_kind_name(enum registry_kind);	/* "models", "chips" */
+double	 registry_estimate_6nd(double, double);		/* 6 * N * D */
+double	 registry_estimate_gpu_hours(double, double, double);
+
+/* epoch.c: Epoch AI's CSVs (models: notable/large_scale/frontier; chips). */
+extern const struct registry_format epoch_models_format;
+extern const struct registry_format epoch_chips_format;
+int	 epoch_format_bits(const char *);	/* column header -> bits, -1 */
+
+/* hf.c: Hugging Face config.json -> parameter counts from the architecture. */
+struct hf_estimate {
+	char	 model_type[64];
+	double	 total;		/* parameters, NaN if unsupported */
+	double	 active;	/* per token (MoE), = total for dense */
+	int	 layers;
+	int	 moe_layers;
+	int	 experts;	/* routed experts, 0 dense */
+	int	 experts_per_token;
+	char	 note[256];	/* what is and is not counted */
+};
+/* -1 and *cause "unsupported: <model_type>" when it cannot count it right */
+int	 hf_estimate_params(const json_t *, struct hf_estimate *, char **)
+	     MUSTCHECK;
+extern const struct registry_format hf_format;
+
+/* models_json.c, chips_json.c: the project's own JSON (docs/release-pipeline.md). */
+extern const struct registry_format models_json_format;
+extern const struct registry_format chips_json_format;
+/* One model object (the check contract's shape + "id", "developer", ...). */
+int	 models_json_add(struct registry_set *, const json_t *,
+	     const struct registry_source *, char **) MUSTCHECK;
+int	 chips_json_add(struct registry_set *, const json_t *,
+	     const struct registry_source *, char **) MUSTCHECK;
+
 #endif /* IMPORTERS_H */
