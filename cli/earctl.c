@@ -113,7 +113,8 @@ cli_usage_error(struct cmd_ctx *ctx, const char *fmt, ...)
 	va_end(ap);
 	fputc('\n', stderr);
 	if (ctx != NULL && ctx->entry != NULL)
-		fprintf(stderr, "usage: earctl %s\n", ctx->entry->usage);
+		fprintf(stderr, "Try \"earctl %s --help\".\n",
+		    ctx->entry->name);
 	return (CLI_EXIT_USAGE);
 }
 

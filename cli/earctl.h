@@ -116,9 +116,12 @@ int	 http_exchange(int, const char *, const char *, const char *,
  */
 int	 cli_request(struct cmd_ctx *, const char *, const char *, json_t *,
 	     int *, json_t **) MUSTCHECK;
-/* The same for non-JSON replies (/metrics): *text is the body, caller frees. */
+/*
+ * The same, returning the reply body verbatim (for /metrics, or --json
+ * output that must be eard's own bytes): *text is the caller's to free.
+ */
 int	 cli_request_text(struct cmd_ctx *, const char *, const char *,
-	     int *, char **) MUSTCHECK;
+	     json_t *, int *, char **) MUSTCHECK;
 
 /*
  * db.c: direct PostgreSQL connections for admin commands. The URL is

@@ -603,17 +603,29 @@ cli_request(struct cmd_ctx *ctx, const char *method, const char *path,
 	return (0);
 }
 
-/* Send a request without a body and return the reply's text (see earctl.h). */
+/* Send a request and return the reply body verbatim (see earctl.h). */
 int
 cli_request_text(struct cmd_ctx *ctx, const char *method, const char *path,
-    int *status, char **text)
+    json_t *body, int *status, char **text)
 {
-	struct http_response	r;
-	int			rc;
+	struct http_response	 r;
+	char			*req = NULL;
+	int			 rc;
 
 	*text = NULL;
 	*status = 0;
-	if ((rc = cli_http(ctx, method, path, NULL, NULL, 0, &r)) != 0)
+	if (body != NULL) {
+		req = json_dumps(body, JSON_COMPACT | JSON_REAL_PRECISION(17));
+		json_decref(body);
+		if (req == NULL) {
+			cli_warnx("could not encode the request as JSON");
+			return (CLI_EXIT_ERROR);
+		}
+	}
+	rc = cli_http(ctx, method, path, req != NULL ? "application/json" :
+	    NULL, req, req != NULL ? strlen(req) : 0, &r);
+	free(req);
+	if (rc != 0)
 		return (rc);
 	*status = r.status;
 	*text = r.body;
