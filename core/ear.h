@@ -230,6 +230,10 @@ struct model_count {
 	double	 synth_generation;	/* TN3: generation operations added */
 	double	 synth_generator_training; /* TN3: generator training added */
 	int	 synth_index;	/* TN3: generator counted, -1 none */
+	const char *synth_generator;	/* its name (borrowed), or NULL */
+	const char *trained_how;	/* where "trained" came from */
+	double	 est_parameters;	/* estimate inputs (N, D) */
+	double	 est_tokens;
 	double	 threshold;	/* effective: max(threshold, note2_floor) */
 	enum tv	 over;		/* total >= threshold */
 	enum tv	 note1_excluded; /* derived from published, within Note 1 */
