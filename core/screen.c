@@ -1,0 +1,1833 @@
+/*
+ * Party screening: names of parties against the screening lists (the
+ * Consolidated Screening List, the Entity List of 15 CFR 744 Supp. 4).
+ *
+ * A name is normalised (NFKD, case fold, marks and punctuation stripped,
+ * common Latin and Cyrillic letters transliterated), cut into tokens, and
+ * each token canonicalised (abbreviations expanded, plurals folded).
+ * Corporate form words and particles weigh nothing; every other token weighs
+ * by how rare it is over all names and aliases (squared inverse document
+ * frequency), so generic words ("energy", "holding", "technology") weigh
+ * little and a distinctive word ("huawei") a lot.
+ *
+ * Candidates come from an inverted index over tokens (and acronyms) of names
+ * and aliases; tokens the lists do not know are matched to known ones through
+ * a trigram index with Jaro-Winkler. A candidate is scored by weighted token
+ * alignment, word order free:
+ *
+ *	score = sum(sim * (wq + we)) / (sum wq + sum we)
+ *
+ * over aligned (query, entry) token pairs, so both the query's and the
+ * entry's unmatched words lower it. A query token may stand for the acronym
+ * of the entry's unmatched words (SMIC). The country is a supporting
+ * feature. Every candidate carries its explanation.
+ *
+ * The index is immutable once built; queries allocate their own scratch and
+ * may run in parallel.
+ */
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <utf8proc.h>
+
+#include "ear.h"
+
+#define SCREEN_MAX_TOKENS	32	/* tokens of a query considered */
+#define SCREEN_MAX_VARIANTS	8	/* known tokens a query token may be */
+#define SCREEN_FUZZY_MIN	0.88	/* Jaro-Winkler to count as the same */
+#define SCREEN_SHORTLIST	160	/* names scored in full per query */
+#define SCREEN_ACRONYM_SIM	0.95
+#define SCREEN_COUNTRY_BONUS	0.03
+#define SCREEN_COUNTRY_MALUS	0.92
+
+/* An open-addressing map from a string (borrowed) to a number. */
+struct smap {
+	const char	**keys;
+	uint32_t	 *vals;
+	size_t		  cap;
+	size_t		  n;
+};
+
+struct screen_party {
+	char		*name;
+	char		*list;		/* short code: EL, SDN, ... */
+	char		*source;
+	char		*entry_id;
+	char		*content_hash;
+	char		*license_requirement;
+	char		*license_policy;
+	char		*federal_register_notice;
+	char		*type;
+	char		 (*countries)[3];
+	size_t		  ncountries;
+	int64_t		  list_version;
+	bool		  export_list;
+};
+
+struct screen_name {		/* a name or an alias of a party */
+	uint32_t	 party;
+	uint32_t	 tok_off;	/* into index->toks */
+	uint16_t	 ntok;
+	bool		 alias;
+	char		*text;
+	char		*matched_on;	/* "name" or "alias \"...\"" */
+};
+
+struct screen_index {
+	int			 refs;
+	struct screen_party	*parties;
+	size_t			 nparties;
+	struct screen_name	*names;
+	size_t			 nnames;
+	uint32_t		*toks;		/* vocab ids of every name's tokens */
+	size_t			 ntoks;
+
+	struct smap		 vocab;		/* token -> vocab id */
+	char			**vstr;		/* vocab id -> token */
+	double			*vweight;	/* vocab id -> weight (0: form word) */
+	uint32_t		*vdf;
+	uint32_t		*post_off;	/* CSR: vocab id -> names */
+	uint32_t		*post;
+	size_t			 nvocab;
+
+	struct smap		 trigrams;	/* trigram -> id */
+	uint32_t		*tri_off;	/* CSR: trigram id -> vocab ids */
+	uint32_t		*tri_post;
+
+	double			 unknown_weight;	/* of a token no list has */
+	double			 info_floor;	/* matched weight below: damped */
+	char			*version;
+	json_t			*lists;		/* {"EL": "csl 3 (...)"} */
+};
+
+/* Transliterations of letters NFKD leaves alone (after case folding). */
+static const struct {
+	int32_t		 cp;
+	const char	*to;
+} screen_translit[] = {
+	{ 0x00df, "ss" }, { 0x00e6, "ae" }, { 0x0153, "oe" }, { 0x00f8, "o" },
+	{ 0x0142, "l" }, { 0x0111, "d" }, { 0x00f0, "d" }, { 0x00fe, "th" },
+	{ 0x0131, "i" }, { 0x0127, "h" }, { 0x0167, "t" }, { 0x0138, "k" },
+	{ 0x014b, "ng" }, { 0x0140, "l" }, { 0x0133, "ij" },
+	/* Cyrillic, BGN/PCGN-like; marks (й, ё) are stripped before. */
+	{ 0x0430, "a" }, { 0x0431, "b" }, { 0x0432, "v" }, { 0x0433, "g" },
+	{ 0x0434, "d" }, { 0x0435, "e" }, { 0x0436, "zh" }, { 0x0437, "z" },
+	{ 0x0438, "i" }, { 0x043a, "k" }, { 0x043b, "l" }, { 0x043c, "m" },
+	{ 0x043d, "n" }, { 0x043e, "o" }, { 0x043f, "p" }, { 0x0440, "r" },
+	{ 0x0441, "s" }, { 0x0442, "t" }, { 0x0443, "u" }, { 0x0444, "f" },
+	{ 0x0445, "kh" }, { 0x0446, "ts" }, { 0x0447, "ch" }, { 0x0448, "sh" },
+	{ 0x0449, "shch" }, { 0x044a, "" }, { 0x044b, "y" }, { 0x044c, "" },
+	{ 0x044d, "e" }, { 0x044e, "yu" }, { 0x044f, "ya" }, { 0x0456, "i" },
+	{ 0x0457, "i" }, { 0x0454, "ye" }, { 0x0491, "g" },
+};
+
+/*
+ * Corporate form words in many languages, and their spelled-out forms
+ * (Russian OOO = obshchestvo s ogranichennoi otvetstvennostyu): they say
+ * what kind of company, not which one.
+ */
+static const char *screen_form_words[] = {
+	"ab", "ad", "ag", "ao", "aps", "as", "asa", "bhd", "bsc", "bv", "bvba",
+	"cjsc", "co", "company", "corp", "corporation", "cv", "cvba", "dd",
+	"dmcc", "doo", "eireli", "eood", "ehf", "eurl", "fz", "fzc", "fzco",
+	"fze", "fzllc", "gk", "gmbh", "hf", "inc", "incorporated", "jsc",
+	"joint", "kabushiki", "kaisha", "kft", "kg", "kgaa", "kk", "liability",
+	"limited", "llc", "llp", "lp", "ltd", "ltda", "mbh", "nv", "nyrt",
+	"oao", "obshchestvo", "ogranichennoi", "ogranichennoy", "ohg", "ojs",
+	"ojsc", "oo", "ood", "ooo", "otkrytoe", "otvetstvennostyu", "oy", "oyj",
+	"pao", "pjsc", "plc", "pllc", "pp", "private", "psc", "pt", "pte",
+	"pty", "public", "publichnoe", "pvt", "qsc", "sa", "sab", "sae",
+	"saog", "sapi", "sarl", "sas", "sasu", "sdn", "se", "sl", "snc", "sp",
+	"spa", "spc", "sprl", "srl", "sro", "stock", "tbk", "tov",
+	"tovarystvo", "ug", "ulc", "wll", "yk", "zao", "zakrytoe", "zrt",
+	"aktsionernoe", "aktsionernoye", "obshestvo",
+};
+
+/* Particles: no weight, and not part of an acronym. */
+static const char *screen_stop_words[] = {
+	"a", "and", "da", "de", "del", "der", "des", "di", "do", "du", "e",
+	"et", "for", "fur", "la", "le", "of", "the", "und", "y",
+};
+
+/* Abbreviations as written in the lists and by users. */
+static const struct {
+	const char	*abbr;
+	const char	*word;
+} screen_abbrevs[] = {
+	{ "acad", "academy" }, { "assn", "association" },
+	{ "assoc", "association" }, { "bros", "brother" },
+	{ "centre", "center" }, { "chem", "chemical" }, { "ctr", "center" },
+	{ "dept", "department" }, { "dev", "development" },
+	{ "devt", "development" }, { "elec", "electronic" },
+	{ "eng", "engineering" }, { "engg", "engineering" },
+	{ "equip", "equipment" }, { "gov", "government" },
+	{ "govt", "government" }, { "grp", "group" }, { "hldg", "holding" },
+	{ "hldgs", "holding" }, { "ind", "industry" }, { "inds", "industry" },
+	{ "inst", "institute" }, { "intl", "international" },
+	{ "lab", "laboratory" }, { "labs", "laboratory" },
+	{ "laboratories", "laboratory" }, { "manuf", "manufacturing" },
+	{ "mfg", "manufacturing" }, { "mfr", "manufacturer" },
+	{ "mgmt", "management" }, { "natl", "national" },
+	{ "pharm", "pharmaceutical" }, { "res", "research" },
+	{ "sci", "science" }, { "svc", "service" }, { "svcs", "service" },
+	{ "sys", "system" }, { "tech", "technology" },
+	{ "techn", "technology" }, { "univ", "university" },
+};
+
+static int
+screen_cmp_str(const void *a, const void *b)
+{
+	return (strcmp(*(const char *const *)a, *(const char *const *)b));
+}
+
+/* Whether a sorted table of words holds this one. */
+static bool
+screen_in_table(const char **table, size_t n, const char *w)
+{
+	return (bsearch(&w, table, n, sizeof *table, screen_cmp_str) != NULL);
+}
+
+/* Sort the word tables once (they are written for reading, not sorted). */
+static void
+screen_tables_init(void)
+{
+	static int	done;
+
+	if (__atomic_load_n(&done, __ATOMIC_ACQUIRE))
+		return;
+	/* Sorting is idempotent, so two threads racing here do no harm. */
+	qsort(screen_form_words, nitems(screen_form_words),
+	    sizeof *screen_form_words, screen_cmp_str);
+	qsort(screen_stop_words, nitems(screen_stop_words),
+	    sizeof *screen_stop_words, screen_cmp_str);
+	__atomic_store_n(&done, 1, __ATOMIC_RELEASE);
+}
+
+/* Whether a normalised, canonical token is a corporate form word. */
+bool
+screen_is_form_word(const char *w)
+{
+	screen_tables_init();
+	return (screen_in_table(screen_form_words, nitems(screen_form_words),
+	    w));
+}
+
+/* Whether a token is a particle (or a lone letter) that weighs nothing. */
+static bool
+screen_is_stop_word(const char *w)
+{
+	screen_tables_init();
+	if (w[0] != '\0' && w[1] == '\0')
+		return (true);
+	return (screen_in_table(screen_stop_words, nitems(screen_stop_words),
+	    w));
+}
+
+/* FNV-1a over a string. */
+static uint64_t
+screen_hash(const char *s)
+{
+	uint64_t	h = 14695981039346656037ULL;
+
+	for (; *s != '\0'; s++) {
+		h ^= (unsigned char)*s;
+		h *= 1099511628211ULL;
+	}
+	return (h);
+}
+
+static void
+smap_init(struct smap *m, size_t hint)
+{
+	m->cap = 64;
+	while (m->cap < hint * 2)
+		m->cap *= 2;
+	m->keys = xcalloc(m->cap, sizeof *m->keys);
+	m->vals = xcalloc(m->cap, sizeof *m->vals);
+	m->n = 0;
+}
+
+static void
+smap_free(struct smap *m)
+{
+	free(m->keys);
+	free(m->vals);
+}
+
+/* Look a key up; NULL if absent, else a pointer to its value. */
+static uint32_t *
+smap_get(const struct smap *m, const char *k)
+{
+	size_t	i;
+
+	if (m->cap == 0)
+		return (NULL);
+	i = screen_hash(k) & (m->cap - 1);
+	while (m->keys[i] != NULL) {
+		if (strcmp(m->keys[i], k) == 0)
+			return (&m->vals[i]);
+		i = (i + 1) & (m->cap - 1);
+	}
+	return (NULL);
+}
+
+/* Insert a key (borrowed) unless present; return its value slot. */
+static uint32_t *
+smap_put(struct smap *m, const char *k, uint32_t v, bool *added)
+{
+	size_t	i, j, ocap;
+	const char **okeys;
+	uint32_t *ovals;
+
+	if ((m->n + 1) * 2 > m->cap) {
+		okeys = m->keys;
+		ovals = m->vals;
+		ocap = m->cap;
+		m->cap *= 2;
+		m->keys = xcalloc(m->cap, sizeof *m->keys);
+		m->vals = xcalloc(m->cap, sizeof *m->vals);
+		for (j = 0; j < ocap; j++) {
+			if (okeys[j] == NULL)
+				continue;
+			i = screen_hash(okeys[j]) & (m->cap - 1);
+			while (m->keys[i] != NULL)
+				i = (i + 1) & (m->cap - 1);
+			m->keys[i] = okeys[j];
+			m->vals[i] = ovals[j];
+		}
+		free(okeys);
+		free(ovals);
+	}
+	i = screen_hash(k) & (m->cap - 1);
+	while (m->keys[i] != NULL) {
+		if (strcmp(m->keys[i], k) == 0) {
+			*added = false;
+			return (&m->vals[i]);
+		}
+		i = (i + 1) & (m->cap - 1);
+	}
+	m->keys[i] = k;
+	m->vals[i] = v;
+	m->n++;
+	*added = true;
+	return (&m->vals[i]);
+}
+
+/* A growing byte buffer for building strings. */
+struct sbuf {
+	char	*s;
+	size_t	 len;
+	size_t	 cap;
+};
+
+static void
+sbuf_add(struct sbuf *b, const char *p, size_t n)
+{
+	if (b->len + n + 1 > b->cap) {
+		b->cap = (b->len + n + 1) * 2;
+		b->s = xreallocarray(b->s, b->cap, 1);
+	}
+	memcpy(b->s + b->len, p, n);
+	b->len += n;
+	b->s[b->len] = '\0';
+}
+
+/* Normalise a name: NFKD, case fold, strip marks, transliterate, tokens
+ * of letters and digits joined by single spaces. The caller frees. */
+char *
+screen_normalise(const char *in)
+{
+	utf8proc_uint8_t	*mapped = NULL;
+	utf8proc_ssize_t	 n, i, step;
+	utf8proc_int32_t	 cp;
+	struct sbuf		 b = { NULL, 0, 0 };
+	size_t			 toklen = 0, j;
+	bool			 sep = false;
+	utf8proc_uint8_t	 enc[4];
+	const char		*to;
+	utf8proc_category_t	 cat;
+
+	if (in == NULL)
+		in = "";
+	n = utf8proc_map((const utf8proc_uint8_t *)in, 0, &mapped,
+	    UTF8PROC_NULLTERM | UTF8PROC_STABLE | UTF8PROC_COMPAT |
+	    UTF8PROC_DECOMPOSE | UTF8PROC_CASEFOLD | UTF8PROC_STRIPMARK);
+	sbuf_add(&b, "", 0);
+	if (n < 0) {
+		/* Not UTF-8: keep ASCII letters and digits only. */
+		for (; *in != '\0'; in++) {
+			if ((*in >= 'a' && *in <= 'z') ||
+			    (*in >= '0' && *in <= '9')) {
+				if (sep && b.len > 0)
+					sbuf_add(&b, " ", 1);
+				sep = false;
+				sbuf_add(&b, in, 1);
+			} else if (*in >= 'A' && *in <= 'Z') {
+				char c = *in - 'A' + 'a';
+				if (sep && b.len > 0)
+					sbuf_add(&b, " ", 1);
+				sep = false;
+				sbuf_add(&b, &c, 1);
+			} else
+				sep = true;
+		}
+		return (b.s);
+	}
+	for (i = 0; i < n; i += step) {
+		step = utf8proc_iterate(mapped + i, n - i, &cp);
+		if (step <= 0)
+			break;
+		to = NULL;
+		for (j = 0; j < nitems(screen_translit); j++) {
+			if (screen_translit[j].cp == cp) {
+				to = screen_translit[j].to;
+				break;
+			}
+		}
+		if (to != NULL) {
+			if (*to == '\0')
+				continue;
+			if (sep && b.len > 0) {
+				sbuf_add(&b, " ", 1);
+				toklen = 0;
+			}
+			sep = false;
+			sbuf_add(&b, to, strlen(to));
+			toklen++;
+			continue;
+		}
+		/* Apostrophes join ("Mo'er" is one word). */
+		if (cp == '\'' || cp == 0x2019 || cp == 0x2018 ||
+		    cp == 0x02bc || cp == '`' || cp == 0x00b4)
+			continue;
+		/* A dot after a lone letter joins initials: S.A. -> sa. */
+		if (cp == '.' && toklen == 1 && !sep)
+			continue;
+		cat = utf8proc_category(cp);
+		if (cat >= UTF8PROC_CATEGORY_LU && cat <= UTF8PROC_CATEGORY_LO) {
+			/* letters */
+		} else if (cat >= UTF8PROC_CATEGORY_ND &&
+		    cat <= UTF8PROC_CATEGORY_NO) {
+			/* digits */
+		} else {
+			sep = true;
+			continue;
+		}
+		if (sep && b.len > 0) {
+			sbuf_add(&b, " ", 1);
+			toklen = 0;
+		}
+		sep = false;
+		step = step > 0 ? step : 1;
+		sbuf_add(&b, (const char *)enc,
+		    (size_t)utf8proc_encode_char(cp, enc));
+		toklen++;
+	}
+	free(mapped);
+	return (b.s);
+}
+
+/*
+ * Canonicalise one normalised token in place (buffer of at least 32 bytes
+ * or strlen + 1): abbreviations expanded, plurals folded to the singular.
+ */
+static void
+screen_canon_token(char *t, size_t size)
+{
+	size_t	len, i;
+
+	for (i = 0; i < nitems(screen_abbrevs); i++) {
+		if (strcmp(t, screen_abbrevs[i].abbr) == 0) {
+			if (strlen(screen_abbrevs[i].word) < size)
+				strcpy(t, screen_abbrevs[i].word);
+			return;
+		}
+	}
+	if (screen_is_form_word(t))
+		return;
+	len = strlen(t);
+	if (len > 4 && strcmp(t + len - 3, "ies") == 0) {
+		t[len - 3] = 'y';
+		t[len - 2] = '\0';
+	} else if (len > 3 && t[len - 1] == 's' && t[len - 2] != 's' &&
+	    t[len - 2] != 'u' && t[len - 2] != 'i')
+		t[len - 1] = '\0';
+}
+
+/* A name cut into canonical tokens. */
+struct screen_tokens {
+	char	*buf;
+	char	*v[SCREEN_MAX_TOKENS];
+	size_t	 n;
+};
+
+/* Cut a name into canonical tokens; screen_tokens_free() after. */
+static void
+screen_tokens_make(const char *name, struct screen_tokens *st)
+{
+	char	*norm, *p, *tok, *out;
+	size_t	 len;
+
+	norm = screen_normalise(name);
+	len = strlen(norm);
+	/* Room for every token to grow to its longest expansion. */
+	st->buf = xmalloc(len + 1 + SCREEN_MAX_TOKENS * 16);
+	st->n = 0;
+	out = st->buf;
+	for (p = norm; (tok = strsep(&p, " ")) != NULL;) {
+		if (*tok == '\0' || st->n == SCREEN_MAX_TOKENS)
+			continue;
+		strcpy(out, tok);
+		screen_canon_token(out, strlen(tok) + 16);
+		st->v[st->n++] = out;
+		out += strlen(out) + 1;
+	}
+	free(norm);
+}
+
+static void
+screen_tokens_free(struct screen_tokens *st)
+{
+	free(st->buf);
+}
+
+/* The key of a screened party: its canonical tokens without form words
+ * and particles, in order. The caller frees. */
+char *
+screen_key(const char *name)
+{
+	struct screen_tokens	 st;
+	struct sbuf		 b = { NULL, 0, 0 };
+	size_t			 i;
+
+	screen_tokens_make(name, &st);
+	sbuf_add(&b, "", 0);
+	for (i = 0; i < st.n; i++) {
+		if (screen_is_form_word(st.v[i]) || screen_is_stop_word(st.v[i]))
+			continue;
+		if (b.len > 0)
+			sbuf_add(&b, " ", 1);
+		sbuf_add(&b, st.v[i], strlen(st.v[i]));
+	}
+	screen_tokens_free(&st);
+	return (b.s);
+}
+
+/* Jaro-Winkler similarity of two strings (bytes), in [0, 1]. */
+double
+screen_jaro_winkler(const char *a, const char *b)
+{
+	size_t	la = strlen(a), lb = strlen(b), i, j, lo, hi, m = 0, t = 0;
+	size_t	win, k, prefix;
+	bool	ma[64], mb[64];
+	double	jaro;
+
+	if (la == 0 && lb == 0)
+		return (1.0);
+	if (la == 0 || lb == 0)
+		return (0.0);
+	if (la > 64)
+		la = 64;
+	if (lb > 64)
+		lb = 64;
+	memset(ma, 0, sizeof ma);
+	memset(mb, 0, sizeof mb);
+	win = (la > lb ? la : lb) / 2;
+	win = win > 0 ? win - 1 : 0;
+	for (i = 0; i < la; i++) {
+		lo = i > win ? i - win : 0;
+		hi = i + win + 1 < lb ? i + win + 1 : lb;
+		for (j = lo; j < hi; j++) {
+			if (mb[j] || a[i] != b[j])
+				continue;
+			ma[i] = mb[j] = true;
+			m++;
+			break;
+		}
+	}
+	if (m == 0)
+		return (0.0);
+	for (i = 0, k = 0; i < la; i++) {
+		if (!ma[i])
+			continue;
+		while (!mb[k])
+			k++;
+		if (a[i] != b[k])
+			t++;
+		k++;
+	}
+	jaro = ((double)m / la + (double)m / lb +
+	    ((double)m - t / 2.0) / m) / 3.0;
+	for (prefix = 0; prefix < 4 && prefix < la && prefix < lb &&
+	    a[prefix] == b[prefix]; prefix++)
+		;
+	return (jaro + prefix * 0.1 * (1.0 - jaro));
+}
+
+/* The short code of a list from its published source name: "(EL)". */
+void
+screen_list_code(const char *source, char *buf, size_t size)
+{
+	const char	*open, *close;
+	size_t		 len;
+
+	if (size == 0)
+		return;
+	buf[0] = '\0';
+	if (source == NULL)
+		return;
+	open = strchr(source, '(');
+	close = open != NULL ? strchr(open, ')') : NULL;
+	if (open == NULL || close == NULL) {
+		snprintf(buf, size, "%s", source);
+		return;
+	}
+	len = close - open - 1;
+	if (len >= 5 && strncmp(close - 5, " List", 5) == 0)
+		len -= 5;	/* "(NS-MBS List)" */
+	if (len >= size)
+		len = size - 1;
+	memcpy(buf, open + 1, len);
+	buf[len] = '\0';
+}
+
+/* Whether a list is one of BIS's, administered under the EAR. */
+bool
+screen_export_list(const char *code)
+{
+	return (strcmp(code, "EL") == 0 || strcmp(code, "MEU") == 0 ||
+	    strcmp(code, "DPL") == 0 || strcmp(code, "UVL") == 0);
+}
+
+/* A listed entry's id, stable across versions: the list's own number when
+ * it has one, else a hash of name and countries. The caller frees. */
+char *
+screen_entry_id(const char *list, const char *entity_number,
+    const char *name, const char *countries)
+{
+	char		*s, *id;
+	uint64_t	 h;
+
+	if (entity_number != NULL && *entity_number != '\0') {
+		xasprintf(&id, "%s:%s", list, entity_number);
+		return (id);
+	}
+	xasprintf(&s, "%s|%s|%s", list, name != NULL ? name : "",
+	    countries != NULL ? countries : "");
+	h = screen_hash(s);
+	free(s);
+	xasprintf(&id, "%s:%016llx", list, (unsigned long long)h);
+	return (id);
+}
+
+const char *
+screen_result_name(enum screen_result r)
+{
+	switch (r) {
+	case SCREEN_MATCH:
+		return ("match");
+	case SCREEN_REVIEW:
+		return ("review");
+	case SCREEN_NO_MATCH:
+		break;
+	}
+	return ("no_match");
+}
+
+/* The default thresholds (see bench/BENCHMARKS.md for how they were set). */
+void
+screen_opts_default(struct screen_opts *o)
+{
+	memset(o, 0, sizeof *o);
+	o->match_threshold = 0.85;
+	o->review_threshold = 0.70;
+	o->min_score = 0.55;
+	o->limit = 10;
+}
+
+/* A string member of a JSON object, or NULL when missing or not a string. */
+static const char *
+screen_json_str(const json_t *o, const char *k)
+{
+	const char	*s = json_string_value(json_object_get(o, k));
+
+	return (s != NULL && *s != '\0' ? s : NULL);
+}
+
+static char *
+screen_strdup_or_null(const char *s)
+{
+	return (s != NULL ? xstrdup(s) : NULL);
+}
+
+/* Intern a token in the vocabulary under construction. */
+static uint32_t
+screen_vocab_add(struct screen_index *ix, const char *t, size_t *cap)
+{
+	uint32_t	*slot;
+	bool		 added;
+	char		*copy;
+
+	if ((slot = smap_get(&ix->vocab, t)) != NULL)
+		return (*slot);
+	if (ix->nvocab == *cap) {
+		*cap = *cap * 2 + 1024;
+		ix->vstr = xreallocarray(ix->vstr, *cap, sizeof *ix->vstr);
+	}
+	copy = xstrdup(t);
+	ix->vstr[ix->nvocab] = copy;
+	slot = smap_put(&ix->vocab, copy, (uint32_t)ix->nvocab, &added);
+	return ((uint32_t)ix->nvocab++);
+}
+
+/* The acronyms of a name's tokens: initials of every word but particles,
+ * and of every word but particles and form words. */
+static void
+screen_acronyms(char **v, size_t n, char *all, char *bare, size_t size)
+{
+	size_t	i, na = 0, nb = 0;
+
+	for (i = 0; i < n; i++) {
+		if (screen_is_stop_word(v[i]))
+			continue;
+		if (na + 1 < size)
+			all[na++] = v[i][0];
+		if (!screen_is_form_word(v[i]) && nb + 1 < size)
+			bare[nb++] = v[i][0];
+	}
+	all[na] = '\0';
+	bare[nb] = '\0';
+}
+
+/* Whether an acronym is worth indexing: 2..8 ASCII letters. */
+static bool
+screen_acronym_ok(const char *a)
+{
+	size_t	n = strlen(a);
+
+	if (n < 2 || n > 8)
+		return (false);
+	for (; *a != '\0'; a++)
+		if (*a < 'a' || *a > 'z')
+			return (false);
+	return (true);
+}
+
+/* Pack the byte trigram at s (padded with ^ and $ by the caller). */
+static void
+screen_trigram(const char *s, char out[4])
+{
+	memcpy(out, s, 3);
+	out[3] = '\0';
+}
+
+/* Add a name (or alias) of party p to the index under construction. */
+static void
+screen_index_add_name(struct screen_index *ix, uint32_t p, const char *text,
+    bool alias, size_t *names_cap, size_t *toks_cap, size_t *vocab_cap)
+{
+	struct screen_tokens	 st;
+	struct screen_name	*sn;
+	char			 all[16], bare[16], key[20];
+	size_t			 i;
+
+	screen_tokens_make(text, &st);
+	if (st.n == 0) {
+		screen_tokens_free(&st);
+		return;
+	}
+	if (ix->nnames == *names_cap) {
+		*names_cap = *names_cap * 2 + 1024;
+		ix->names = xreallocarray(ix->names, *names_cap,
+		    sizeof *ix->names);
+	}
+	if (ix->ntoks + st.n + 2 > *toks_cap) {
+		*toks_cap = *toks_cap * 2 + 4096;
+		ix->toks = xreallocarray(ix->toks, *toks_cap,
+		    sizeof *ix->toks);
+	}
+	sn = &ix->names[ix->nnames++];
+	sn->party = p;
+	sn->alias = alias;
+	sn->text = xstrdup(text);
+	if (alias)
+		xasprintf(&sn->matched_on, "alias \"%s\"", text);
+	else
+		sn->matched_on = xstrdup("name");
+	sn->tok_off = (uint32_t)ix->ntoks;
+	for (i = 0; i < st.n; i++)
+		ix->toks[ix->ntoks++] = screen_vocab_add(ix, st.v[i], vocab_cap);
+	sn->ntok = (uint16_t)st.n;
+	/* Acronyms are indexed as "#smic" and never scored as tokens. */
+	screen_acronyms(st.v, st.n, all, bare, sizeof all);
+	if (screen_acronym_ok(all)) {
+		snprintf(key, sizeof key, "#%s", all);
+		ix->toks[ix->ntoks++] = screen_vocab_add(ix, key, vocab_cap);
+	}
+	if (screen_acronym_ok(bare) && strcmp(all, bare) != 0) {
+		snprintf(key, sizeof key, "#%s", bare);
+		ix->toks[ix->ntoks++] = screen_vocab_add(ix, key, vocab_cap);
+	}
+	screen_tokens_free(&st);
+}
+
+/* Number of real (non-acronym) tokens of a name. */
+static size_t
+screen_name_real(const struct screen_index *ix, const struct screen_name *sn)
+{
+	return (sn->ntok);
+	(void)ix;
+}
+
+/* Read one party of either document shape into p; false to skip it. */
+static bool
+screen_party_read(const json_t *e, struct screen_party *p)
+{
+	const char	*name, *source, *list, *cc, *eid;
+	const json_t	*a, *v;
+	size_t		 i;
+	char		 code[32], *cs = NULL, *tmp;
+
+	memset(p, 0, sizeof *p);
+	if (!json_is_object(e) || (name = screen_json_str(e, "name")) == NULL)
+		return (false);
+	source = screen_json_str(e, "source");
+	list = screen_json_str(e, "list");
+	if (list == NULL) {
+		screen_list_code(source, code, sizeof code);
+		list = code;
+	}
+	p->name = xstrdup(name);
+	p->list = xstrdup(list);
+	p->source = xstrdup(source != NULL ? source : list);
+	p->license_requirement = screen_strdup_or_null(screen_json_str(e,
+	    "license_requirement"));
+	p->license_policy = screen_strdup_or_null(screen_json_str(e,
+	    "license_policy"));
+	p->federal_register_notice = screen_strdup_or_null(screen_json_str(e,
+	    "federal_register_notice"));
+	p->type = screen_strdup_or_null(screen_json_str(e, "type"));
+	p->export_list = screen_export_list(p->list);
+	p->list_version = json_integer_value(json_object_get(e,
+	    "list_version"));
+
+	/* Countries: "countries": ["CN"] or "addresses": [{"country": "CN"}]. */
+	a = json_object_get(e, "countries");
+	if (!json_is_array(a))
+		a = json_object_get(e, "addresses");
+	if (json_is_array(a)) {
+		p->countries = xcalloc(json_array_size(a) + 1,
+		    sizeof *p->countries);
+		json_array_foreach(a, i, v) {
+			cc = json_is_object(v) ? screen_json_str(v, "country") :
+			    json_string_value(v);
+			if (cc == NULL || strlen(cc) != 2)
+				continue;
+			snprintf(p->countries[p->ncountries++], 3, "%s", cc);
+			tmp = cs;
+			xasprintf(&cs, "%s%s%s", tmp != NULL ? tmp : "",
+			    tmp != NULL ? "," : "", cc);
+			free(tmp);
+		}
+	}
+	if ((eid = screen_json_str(e, "entry_id")) != NULL)
+		p->entry_id = xstrdup(eid);
+	else
+		p->entry_id = screen_entry_id(p->list,
+		    screen_json_str(e, "entity_number"), name, cs);
+	free(cs);
+	p->content_hash = screen_strdup_or_null(screen_json_str(e,
+	    "content_hash"));
+	return (true);
+}
+
+/* The label of a list version: "csl 3 (sha256 1a2b3c4d, 2026-07-31)". */
+static char *
+screen_version_label(const json_t *v)
+{
+	const char	*kind = screen_json_str(v, "kind");
+	const char	*sha = screen_json_str(v, "sha256");
+	const char	*date = screen_json_str(v, "data_date");
+	const char	*at = screen_json_str(v, "imported_at");
+	char		*s;
+
+	xasprintf(&s, "%s %lld (sha256 %.8s, %s)", kind != NULL ? kind : "list",
+	    (long long)json_integer_value(json_object_get(v, "id")),
+	    sha != NULL ? sha : "?",
+	    date != NULL ? date : (at != NULL ? at : "undated"));
+	return (s);
+}
+
+/* Build the list -> version map and the index version string. */
+static void
+screen_index_label(struct screen_index *ix, const json_t *doc)
+{
+	const json_t	*versions = json_object_get(doc, "versions"), *v;
+	struct sbuf	 b = { NULL, 0, 0 };
+	size_t		 i, j;
+	char		*label, *old;
+	const char	*code;
+	json_t		*cur;
+
+	ix->lists = json_object();
+	sbuf_add(&b, "", 0);
+	json_array_foreach(versions, i, v) {
+		label = screen_version_label(v);
+		if (b.len > 0)
+			sbuf_add(&b, ", ", 2);
+		sbuf_add(&b, label, strlen(label));
+		for (j = 0; j < ix->nparties; j++) {
+			if (ix->parties[j].list_version !=
+			    json_integer_value(json_object_get(v, "id")))
+				continue;
+			code = ix->parties[j].list;
+			cur = json_object_get(ix->lists, code);
+			if (cur == NULL)
+				json_object_set_new(ix->lists, code,
+				    json_string(label));
+			else if (strstr(json_string_value(cur), label) == NULL) {
+				xasprintf(&old, "%s; %s",
+				    json_string_value(cur), label);
+				json_object_set_new(ix->lists, code,
+				    json_string(old));
+				free(old);
+			}
+		}
+		free(label);
+	}
+	if (b.len == 0) {
+		/* A bare CSL file: no version rows, say what it was. */
+		sbuf_add(&b, "unversioned", 11);
+		for (j = 0; j < ix->nparties; j++)
+			if (json_object_get(ix->lists, ix->parties[j].list) ==
+			    NULL)
+				json_object_set_new(ix->lists,
+				    ix->parties[j].list,
+				    json_string("unversioned"));
+	}
+	ix->version = b.s;
+}
+
+/* Build the index from a parties document or a trade.gov CSL file. */
+struct screen_index *
+screen_index_build(const json_t *doc, char **cause)
+{
+	struct screen_index	*ix;
+	const json_t		*arr, *e, *alts, *a;
+	size_t			 i, j, k, names_cap = 0, toks_cap = 0;
+	size_t			 vocab_cap = 0, n, ntri = 0, tri_cap = 0;
+	uint32_t		*cnt, *fill, *seen, v, *slot;
+	const struct screen_name *sn;
+	char			 padded[80], tri[4], **tri_keys = NULL;
+	bool			 added;
+	double			 N, idf;
+
+	screen_tables_init();
+	if (json_is_array(doc))
+		arr = doc;
+	else if (json_is_array(json_object_get(doc, "parties")))
+		arr = json_object_get(doc, "parties");
+	else if (json_is_array(json_object_get(doc, "results")))
+		arr = json_object_get(doc, "results");
+	else {
+		if (cause != NULL)
+			*cause = xstrdup("parties document has no \"parties\" "
+			    "or \"results\" array");
+		return (NULL);
+	}
+
+	ix = xcalloc(1, sizeof *ix);
+	ix->refs = 1;
+	ix->parties = xcalloc(json_array_size(arr) + 1, sizeof *ix->parties);
+	smap_init(&ix->vocab, 65536);
+	json_array_foreach(arr, i, e) {
+		if (!screen_party_read(e, &ix->parties[ix->nparties]))
+			continue;
+		k = ix->nparties++;
+		screen_index_add_name(ix, (uint32_t)k, ix->parties[k].name,
+		    false, &names_cap, &toks_cap, &vocab_cap);
+		alts = json_object_get(e, "alt_names");
+		json_array_foreach(alts, j, a) {
+			if (json_string_value(a) != NULL &&
+			    *json_string_value(a) != '\0')
+				screen_index_add_name(ix, (uint32_t)k,
+				    json_string_value(a), true, &names_cap,
+				    &toks_cap, &vocab_cap);
+		}
+	}
+
+	/* Document frequencies and postings (CSR), one posting per name. */
+	n = ix->nvocab;
+	ix->vdf = xcalloc(n + 1, sizeof *ix->vdf);
+	ix->vweight = xcalloc(n + 1, sizeof *ix->vweight);
+	ix->post_off = xcalloc(n + 1, sizeof *ix->post_off);
+	seen = xcalloc(n + 1, sizeof *seen);
+	for (i = 0; i < n; i++)
+		seen[i] = UINT32_MAX;
+	for (i = 0; i < ix->nnames; i++) {
+		sn = &ix->names[i];
+		k = sn->tok_off + sn->ntok;
+		/* Acronym keys follow the tokens up to the next name. */
+		j = i + 1 < ix->nnames ? ix->names[i + 1].tok_off : ix->ntoks;
+		for (k = sn->tok_off; k < j; k++) {
+			v = ix->toks[k];
+			if (seen[v] == i)
+				continue;
+			seen[v] = (uint32_t)i;
+			ix->vdf[v]++;
+		}
+	}
+	cnt = xcalloc(n + 1, sizeof *cnt);
+	for (i = 0; i < n; i++)
+		ix->post_off[i + 1] = ix->post_off[i] + ix->vdf[i];
+	ix->post = xcalloc(ix->post_off[n] + 1, sizeof *ix->post);
+	for (i = 0; i < n; i++)
+		seen[i] = UINT32_MAX;
+	for (i = 0; i < ix->nnames; i++) {
+		sn = &ix->names[i];
+		j = i + 1 < ix->nnames ? ix->names[i + 1].tok_off : ix->ntoks;
+		for (k = sn->tok_off; k < j; k++) {
+			v = ix->toks[k];
+			if (seen[v] == i)
+				continue;
+			seen[v] = (uint32_t)i;
+			ix->post[ix->post_off[v] + cnt[v]++] = (uint32_t)i;
+		}
+	}
+	free(cnt);
+	free(seen);
+
+	/* Weights: squared IDF; form words and particles weigh nothing. */
+	N = (double)ix->nnames + 1.0;
+	for (i = 0; i < n; i++) {
+		if (ix->vstr[i][0] == '#' || screen_is_form_word(ix->vstr[i]) ||
+		    screen_is_stop_word(ix->vstr[i]))
+			continue;
+		idf = log(N / (ix->vdf[i] + 0.5));
+		ix->vweight[i] = idf > 0 ? idf * idf : 0;
+	}
+	idf = log(N / 0.5);
+	ix->unknown_weight = idf * idf;
+	/* Below the weight of a word one name in 150 has, a match is damped. */
+	idf = log(150.0);
+	ix->info_floor = idf * idf * 1.6;
+
+	/* Trigram index over the vocabulary, for tokens no list has. */
+	smap_init(&ix->trigrams, 16384);
+	cnt = NULL;
+	for (int pass = 0; pass < 2; pass++) {
+		if (pass == 1) {
+			ix->tri_off = xcalloc(ntri + 1, sizeof *ix->tri_off);
+			for (i = 0; i < ntri; i++)
+				ix->tri_off[i + 1] = ix->tri_off[i] + cnt[i];
+			ix->tri_post = xcalloc(ix->tri_off[ntri] + 1,
+			    sizeof *ix->tri_post);
+			fill = xcalloc(ntri + 1, sizeof *fill);
+		} else
+			fill = NULL;
+		for (i = 0; i < n; i++) {
+			if (ix->vweight[i] == 0 || strlen(ix->vstr[i]) > 60)
+				continue;
+			snprintf(padded, sizeof padded, "^%s$", ix->vstr[i]);
+			for (k = 0; padded[k + 2] != '\0'; k++) {
+				screen_trigram(padded + k, tri);
+				if (pass == 0) {
+					if ((slot = smap_get(&ix->trigrams,
+					    tri)) == NULL) {
+						if (ntri == tri_cap) {
+							tri_cap = tri_cap * 2 +
+							    1024;
+							tri_keys =
+							    xreallocarray(
+							    tri_keys, tri_cap,
+							    sizeof *tri_keys);
+							cnt = xreallocarray(
+							    cnt, tri_cap,
+							    sizeof *cnt);
+						}
+						tri_keys[ntri] = xstrdup(tri);
+						cnt[ntri] = 0;
+						slot = smap_put(&ix->trigrams,
+						    tri_keys[ntri],
+						    (uint32_t)ntri, &added);
+						ntri++;
+					}
+					cnt[*slot]++;
+				} else {
+					slot = smap_get(&ix->trigrams, tri);
+					ix->tri_post[ix->tri_off[*slot] +
+					    fill[*slot]++] = (uint32_t)i;
+				}
+			}
+		}
+		free(fill);
+	}
+	free(cnt);
+	/* The trigram keys are owned through the map; keep them for free. */
+	free(tri_keys);
+
+	screen_index_label(ix, doc);
+	return (ix);
+}
+
+void
+screen_index_ref(struct screen_index *ix)
+{
+	__atomic_add_fetch(&ix->refs, 1, __ATOMIC_RELAXED);
+}
+
+/* Drop a reference; the last one frees the index. */
+void
+screen_index_unref(struct screen_index *ix)
+{
+	size_t	i;
+
+	if (ix == NULL || __atomic_sub_fetch(&ix->refs, 1,
+	    __ATOMIC_ACQ_REL) != 0)
+		return;
+	for (i = 0; i < ix->nparties; i++) {
+		free(ix->parties[i].name);
+		free(ix->parties[i].list);
+		free(ix->parties[i].source);
+		free(ix->parties[i].entry_id);
+		free(ix->parties[i].content_hash);
+		free(ix->parties[i].license_requirement);
+		free(ix->parties[i].license_policy);
+		free(ix->parties[i].federal_register_notice);
+		free(ix->parties[i].type);
+		free(ix->parties[i].countries);
+	}
+	free(ix->parties);
+	for (i = 0; i < ix->nnames; i++) {
+		free(ix->names[i].text);
+		free(ix->names[i].matched_on);
+	}
+	free(ix->names);
+	free(ix->toks);
+	for (i = 0; i < ix->nvocab; i++)
+		free(ix->vstr[i]);
+	free(ix->vstr);
+	free(ix->vweight);
+	free(ix->vdf);
+	free(ix->post_off);
+	free(ix->post);
+	for (i = 0; i < ix->trigrams.cap; i++)
+		free((char *)ix->trigrams.keys[i]);
+	smap_free(&ix->trigrams);
+	smap_free(&ix->vocab);
+	free(ix->tri_off);
+	free(ix->tri_post);
+	free(ix->version);
+	json_decref(ix->lists);
+	free(ix);
+}
+
+size_t
+screen_index_parties(const struct screen_index *ix)
+{
+	return (ix->nparties);
+}
+
+size_t
+screen_index_names(const struct screen_index *ix)
+{
+	return (ix->nnames);
+}
+
+const char *
+screen_index_version(const struct screen_index *ix)
+{
+	return (ix->version);
+}
+
+/* Each list's code and the version it came from: {"EL": "csl 3 (...)"}. */
+json_t *
+screen_index_lists(const struct screen_index *ix)
+{
+	return (json_deep_copy(ix->lists));
+}
+
+/* The weight of a (raw) word in this index: 0 for form words. */
+double
+screen_index_weight(const struct screen_index *ix, const char *word)
+{
+	struct screen_tokens	 st;
+	uint32_t		*v;
+	double			 w;
+
+	screen_tokens_make(word, &st);
+	if (st.n == 0)
+		w = 0;
+	else if (screen_is_form_word(st.v[0]) || screen_is_stop_word(st.v[0]))
+		w = 0;
+	else if ((v = smap_get(&ix->vocab, st.v[0])) != NULL)
+		w = ix->vweight[*v];
+	else
+		w = ix->unknown_weight;
+	screen_tokens_free(&st);
+	return (w);
+}
+
+/* A query token with the known tokens it may stand for. */
+struct screen_qtok {
+	const char	*text;
+	double		 weight;
+	bool		 ignored;	/* form word or particle */
+	size_t		 nvar;
+	uint32_t	 var[SCREEN_MAX_VARIANTS];
+	double		 sim[SCREEN_MAX_VARIANTS];
+	int32_t		 acronym;	/* vocab id of "#text", or -1 */
+};
+
+/* Find known tokens close to an unknown one through the trigram index. */
+static void
+screen_fuzzy(const struct screen_index *ix, struct screen_qtok *q)
+{
+	char		 padded[80], tri[4];
+	uint32_t	*slot, v, cand[512];
+	uint16_t	 hits[512];
+	size_t		 k, i, ncand = 0, ntri = 0, need;
+	double		 s;
+
+	if (strlen(q->text) < 4 || strlen(q->text) > 60)
+		return;
+	snprintf(padded, sizeof padded, "^%s$", q->text);
+	for (k = 0; padded[k + 2] != '\0'; k++) {
+		screen_trigram(padded + k, tri);
+		ntri++;
+		if ((slot = smap_get(&ix->trigrams, tri)) == NULL)
+			continue;
+		if (ix->tri_off[*slot + 1] - ix->tri_off[*slot] > 4000)
+			continue;	/* too common to help */
+		for (i = ix->tri_off[*slot]; i < ix->tri_off[*slot + 1]; i++) {
+			v = ix->tri_post[i];
+			for (size_t c = 0; c < ncand; c++) {
+				if (cand[c] == v) {
+					hits[c]++;
+					goto next;
+				}
+			}
+			if (ncand < nitems(cand)) {
+				cand[ncand] = v;
+				hits[ncand++] = 1;
+			}
+next:			;
+		}
+	}
+	need = ntri / 3 > 1 ? ntri / 3 : 1;
+	for (i = 0; i < ncand && q->nvar < SCREEN_MAX_VARIANTS; i++) {
+		if (hits[i] < need)
+			continue;
+		s = screen_jaro_winkler(q->text, ix->vstr[cand[i]]);
+		if (s < SCREEN_FUZZY_MIN)
+			continue;
+		q->var[q->nvar] = cand[i];
+		q->sim[q->nvar++] = s;
+	}
+}
+
+/* Prepare the query's tokens: weights, known variants, acronym keys. */
+static size_t
+screen_query_tokens(const struct screen_index *ix, struct screen_tokens *st,
+    struct screen_qtok *q)
+{
+	size_t		 i, j;
+	uint32_t	*v;
+	char		 key[20];
+	double		 best;
+
+	for (i = 0; i < st->n; i++) {
+		memset(&q[i], 0, sizeof q[i]);
+		q[i].text = st->v[i];
+		q[i].acronym = -1;
+		if (screen_is_form_word(st->v[i]) ||
+		    screen_is_stop_word(st->v[i])) {
+			q[i].ignored = true;
+			continue;
+		}
+		if ((v = smap_get(&ix->vocab, st->v[i])) != NULL) {
+			q[i].var[0] = *v;
+			q[i].sim[0] = 1.0;
+			q[i].nvar = 1;
+			q[i].weight = ix->vweight[*v];
+		} else {
+			/* A typo of a known word weighs what that word does. */
+			screen_fuzzy(ix, &q[i]);
+			q[i].weight = ix->unknown_weight;
+			best = 0;
+			for (j = 0; j < q[i].nvar; j++) {
+				if (q[i].sim[j] > best) {
+					best = q[i].sim[j];
+					q[i].weight = ix->vweight[q[i].var[j]];
+				}
+			}
+		}
+		if (screen_acronym_ok(st->v[i])) {
+			snprintf(key, sizeof key, "#%s", st->v[i]);
+			if ((v = smap_get(&ix->vocab, key)) != NULL)
+				q[i].acronym = (int32_t)*v;
+		}
+	}
+	return (st->n);
+}
+
+/* A map from name id to an accumulated bound, for candidate generation. */
+struct screen_acc {
+	uint32_t	*keys;
+	double		*vals;
+	size_t		 cap;
+	size_t		 n;
+};
+
+static void
+screen_acc_add(struct screen_acc *a, uint32_t k, double v)
+{
+	size_t		 i, j, ocap;
+	uint32_t	*okeys;
+	double		*ovals;
+
+	if ((a->n + 1) * 2 > a->cap) {
+		okeys = a->keys;
+		ovals = a->vals;
+		ocap = a->cap;
+		a->cap = a->cap == 0 ? 1024 : a->cap * 2;
+		a->keys = xmalloc(a->cap * sizeof *a->keys);
+		a->vals = xcalloc(a->cap, sizeof *a->vals);
+		memset(a->keys, 0xff, a->cap * sizeof *a->keys);
+		for (j = 0; j < ocap; j++) {
+			if (okeys[j] == UINT32_MAX)
+				continue;
+			i = (okeys[j] * 2654435761U) & (a->cap - 1);
+			while (a->keys[i] != UINT32_MAX)
+				i = (i + 1) & (a->cap - 1);
+			a->keys[i] = okeys[j];
+			a->vals[i] = ovals[j];
+		}
+		free(okeys);
+		free(ovals);
+	}
+	i = (k * 2654435761U) & (a->cap - 1);
+	while (a->keys[i] != UINT32_MAX && a->keys[i] != k)
+		i = (i + 1) & (a->cap - 1);
+	if (a->keys[i] == UINT32_MAX) {
+		a->keys[i] = k;
+		a->n++;
+	}
+	a->vals[i] += v;
+}
+
+/* The result of scoring one name against the query. */
+struct screen_score {
+	uint32_t	 name;
+	double		 base;		/* alignment score */
+	double		 score;		/* after information and country */
+	double		 matched_weight;
+	int		 country;	/* 1 match, -1 mismatch, 0 unknown */
+	int		 acronym_q;	/* query token used as acronym, or -1 */
+	int8_t		 align[SCREEN_MAX_TOKENS];	/* query -> entry pos */
+	double		 asim[SCREEN_MAX_TOKENS];
+	uint64_t	 acr_mask;	/* entry positions the acronym covers */
+};
+
+/* Similarity of query token q to known token v. */
+static double
+screen_sim(const struct screen_qtok *q, uint32_t v)
+{
+	size_t	i;
+
+	for (i = 0; i < q->nvar; i++)
+		if (q->var[i] == v)
+			return (q->sim[i]);
+	return (0);
+}
+
+/* Score a name against the query by weighted token alignment. */
+static void
+screen_score_name(const struct screen_index *ix, const struct screen_qtok *q,
+    size_t nq, uint32_t name, const char *country, struct screen_score *sc)
+{
+	const struct screen_name	*sn = &ix->names[name];
+	const struct screen_party	*p = &ix->parties[sn->party];
+	const uint32_t			*et = ix->toks + sn->tok_off;
+	size_t				 ne = screen_name_real(ix, sn), i, j;
+	size_t				 bi, bj, k, na;
+	double				 wq = 0, we = 0, num = 0, s, best, w;
+	bool				 eused[SCREEN_MAX_TOKENS] = { 0 };
+	char				 acr[SCREEN_MAX_TOKENS + 1];
+	char				 acr2[SCREEN_MAX_TOKENS + 1];
+	uint64_t			 m1, m2;
+	size_t				 na2;
+
+	memset(sc, 0, sizeof *sc);
+	sc->name = name;
+	sc->acronym_q = -1;
+	if (ne > SCREEN_MAX_TOKENS)
+		ne = SCREEN_MAX_TOKENS;
+	for (i = 0; i < nq; i++) {
+		sc->align[i] = -1;
+		if (!q[i].ignored)
+			wq += q[i].weight;
+	}
+	for (j = 0; j < ne; j++)
+		we += ix->vweight[et[j]];
+
+	/* Greedy alignment: the heaviest similar pair first. */
+	for (;;) {
+		best = 0;
+		bi = bj = SIZE_MAX;
+		for (i = 0; i < nq; i++) {
+			if (q[i].ignored || sc->align[i] != -1)
+				continue;
+			for (j = 0; j < ne; j++) {
+				if (eused[j] || ix->vweight[et[j]] == 0)
+					continue;
+				s = screen_sim(&q[i], et[j]);
+				if (s == 0)
+					continue;
+				s *= q[i].weight + ix->vweight[et[j]];
+				if (s > best) {
+					best = s;
+					bi = i;
+					bj = j;
+				}
+			}
+		}
+		if (bi == SIZE_MAX)
+			break;
+		sc->align[bi] = (int8_t)bj;
+		sc->asim[bi] = screen_sim(&q[bi], et[bj]);
+		eused[bj] = true;
+		num += sc->asim[bi] * (q[bi].weight + ix->vweight[et[bj]]);
+		sc->matched_weight += sc->asim[bi] * q[bi].weight;
+	}
+
+	/* An unaligned query token may be the acronym of the rest (SMIC). */
+	for (i = 0; i < nq; i++) {
+		if (q[i].ignored || sc->align[i] != -1 ||
+		    !screen_acronym_ok(q[i].text))
+			continue;
+		na = na2 = 0;
+		m1 = m2 = 0;
+		for (j = 0; j < ne; j++) {
+			if (eused[j] || screen_is_stop_word(ix->vstr[et[j]]))
+				continue;
+			acr[na++] = ix->vstr[et[j]][0];
+			m1 |= 1ULL << j;
+			if (ix->vweight[et[j]] > 0) {
+				acr2[na2++] = ix->vstr[et[j]][0];
+				m2 |= 1ULL << j;
+			}
+		}
+		acr[na] = acr2[na2] = '\0';
+		if (na2 >= 2 && strcmp(acr2, q[i].text) == 0)
+			sc->acr_mask = m2;
+		else if (na >= 2 && strcmp(acr, q[i].text) == 0)
+			sc->acr_mask = m1;
+		else
+			continue;
+		w = 0;
+		for (k = 0; k < ne; k++) {
+			if (sc->acr_mask & (1ULL << k)) {
+				w += ix->vweight[et[k]];
+				eused[k] = true;
+			}
+		}
+		/* The acronym stands for the words: it weighs what they do. */
+		wq += w - q[i].weight;
+		num += SCREEN_ACRONYM_SIM * 2 * w;
+		sc->matched_weight += SCREEN_ACRONYM_SIM * w;
+		sc->acronym_q = (int)i;
+		sc->asim[i] = SCREEN_ACRONYM_SIM;
+		break;
+	}
+
+	sc->base = wq + we > 0 ? num / (wq + we) : 0;
+	sc->score = sc->base;
+	/* Generic words alone ("Energy Holdings") say little: damp them. */
+	if (sc->matched_weight < ix->info_floor)
+		sc->score *= sqrt(sc->matched_weight / ix->info_floor);
+	if (country != NULL && *country != '\0' && p->ncountries > 0) {
+		sc->country = -1;
+		for (k = 0; k < p->ncountries; k++)
+			if (strcasecmp(p->countries[k], country) == 0)
+				sc->country = 1;
+		if (sc->country == 1)
+			sc->score += SCREEN_COUNTRY_BONUS;
+		else
+			sc->score *= SCREEN_COUNTRY_MALUS;
+	}
+	if (sc->score > 1)
+		sc->score = 1;
+	if (sc->score < 0)
+		sc->score = 0;
+}
+
+/* Order scores best first; ties by name id, so results are stable. */
+static int
+screen_cmp_score(const void *a, const void *b)
+{
+	const struct screen_score *x = a, *y = b;
+
+	if (x->score != y->score)
+		return (x->score < y->score ? 1 : -1);
+	return (x->name < y->name ? -1 : x->name > y->name);
+}
+
+/* A shortlist entry of candidate generation. */
+struct screen_short {
+	uint32_t	name;
+	double		bound;
+};
+
+static int
+screen_cmp_short(const void *a, const void *b)
+{
+	const struct screen_short *x = a, *y = b;
+
+	if (x->bound != y->bound)
+		return (x->bound < y->bound ? 1 : -1);
+	return (x->name < y->name ? -1 : x->name > y->name);
+}
+
+/* Screen a name: candidates scored, best per party first, in *out (the
+ * caller frees). Returns how many. */
+static size_t
+screen_run(const struct screen_index *ix, const char *name,
+    const char *country, const struct screen_opts *o,
+    struct screen_tokens *st, struct screen_qtok *q, size_t *nqp,
+    struct screen_score **out)
+{
+	struct screen_acc	 acc = { NULL, NULL, 0, 0 };
+	struct screen_short	*sh;
+	struct screen_score	*sc, *best;
+	size_t			 nq, i, j, k, nsh = 0, nsc = 0, nbest = 0;
+	uint32_t		 v, *partybest;
+	double			 min;
+
+	screen_tokens_make(name, st);
+	nq = screen_query_tokens(ix, st, q);
+	*nqp = nq;
+	*out = NULL;
+	for (i = 0; i < nq; i++) {
+		if (q[i].ignored)
+			continue;
+		for (j = 0; j < q[i].nvar; j++) {
+			v = q[i].var[j];
+			for (k = ix->post_off[v]; k < ix->post_off[v + 1]; k++)
+				screen_acc_add(&acc, ix->post[k],
+				    q[i].sim[j] * q[i].weight);
+		}
+		if (q[i].acronym >= 0) {
+			v = (uint32_t)q[i].acronym;
+			for (k = ix->post_off[v]; k < ix->post_off[v + 1]; k++)
+				screen_acc_add(&acc, ix->post[k],
+				    q[i].weight);
+		}
+	}
+	if (acc.n == 0) {
+		free(acc.keys);
+		free(acc.vals);
+		return (0);
+	}
+	sh = xcalloc(acc.n, sizeof *sh);
+	for (i = 0; i < acc.cap; i++) {
+		if (acc.keys[i] == UINT32_MAX)
+			continue;
+		/* Shorter names first among equals: a closer fit. */
+		sh[nsh].name = acc.keys[i];
+		sh[nsh++].bound = acc.vals[i] /
+		    (1.0 + 0.01 * ix->names[acc.keys[i]].ntok);
+	}
+	free(acc.keys);
+	free(acc.vals);
+	qsort(sh, nsh, sizeof *sh, screen_cmp_short);
+	if (nsh > SCREEN_SHORTLIST)
+		nsh = SCREEN_SHORTLIST;
+
+	sc = xcalloc(nsh, sizeof *sc);
+	for (i = 0; i < nsh; i++)
+		screen_score_name(ix, q, nq, sh[i].name, country, &sc[nsc++]);
+	free(sh);
+	qsort(sc, nsc, sizeof *sc, screen_cmp_score);
+
+	/* Best name per party. */
+	min = o->min_score;
+	best = xcalloc(nsc + 1, sizeof *best);
+	partybest = xcalloc(nsc + 1, sizeof *partybest);
+	for (i = 0; i < nsc; i++) {
+		if (sc[i].score < min)
+			break;
+		v = ix->names[sc[i].name].party;
+		for (j = 0; j < nbest; j++)
+			if (partybest[j] == v)
+				break;
+		if (j < nbest)
+			continue;
+		partybest[nbest] = v;
+		best[nbest++] = sc[i];
+	}
+	free(partybest);
+	free(sc);
+	*out = best;
+	return (nbest);
+}
+
+/* Explain one candidate: each aligned token with weights and similarity,
+ * what was left over, the acronym and the country. */
+static json_t *
+screen_explain(const struct screen_index *ix, const struct screen_qtok *q,
+    size_t nq, const struct screen_score *sc, const char *country)
+{
+	const struct screen_name	*sn = &ix->names[sc->name];
+	const struct screen_party	*p = &ix->parties[sn->party];
+	const uint32_t			*et = ix->toks + sn->tok_off;
+	json_t				*ex, *toks, *uq, *ue, *ign, *t, *cc;
+	bool				 used[SCREEN_MAX_TOKENS] = { 0 };
+	size_t				 i, j, ne = screen_name_real(ix, sn);
+	struct sbuf			 b = { NULL, 0, 0 };
+
+	if (ne > SCREEN_MAX_TOKENS)
+		ne = SCREEN_MAX_TOKENS;
+	ex = json_object();
+	toks = json_array();
+	uq = json_array();
+	ue = json_array();
+	ign = json_array();
+	for (i = 0; i < nq; i++) {
+		if (q[i].ignored) {
+			json_array_append_new(ign, json_string(q[i].text));
+			continue;
+		}
+		if ((int)i == sc->acronym_q)
+			continue;
+		if (sc->align[i] < 0) {
+			json_array_append_new(uq, json_pack("{s:s,s:f}",
+			    "token", q[i].text, "weight",
+			    round(q[i].weight * 100) / 100));
+			continue;
+		}
+		j = (size_t)sc->align[i];
+		used[j] = true;
+		t = json_pack("{s:s,s:s,s:f,s:f,s:f}", "query", q[i].text,
+		    "entry", ix->vstr[et[j]], "query_weight",
+		    round(q[i].weight * 100) / 100, "entry_weight",
+		    round(ix->vweight[et[j]] * 100) / 100, "similarity",
+		    round(sc->asim[i] * 1000) / 1000);
+		json_array_append_new(toks, t);
+	}
+	for (j = 0; j < ne; j++) {
+		if (sc->acr_mask & (1ULL << j)) {
+			used[j] = true;
+			if (b.len > 0)
+				sbuf_add(&b, " ", 1);
+			sbuf_add(&b, ix->vstr[et[j]], strlen(ix->vstr[et[j]]));
+		}
+		if (used[j])
+			continue;
+		if (ix->vweight[et[j]] == 0)
+			json_array_append_new(ign, json_string(ix->vstr[et[j]]));
+		else
+			json_array_append_new(ue, json_pack("{s:s,s:f}",
+			    "token", ix->vstr[et[j]], "weight",
+			    round(ix->vweight[et[j]] * 100) / 100));
+	}
+	json_object_set_new(ex, "tokens", toks);
+	json_object_set_new(ex, "unmatched_query", uq);
+	json_object_set_new(ex, "unmatched_entry", ue);
+	json_object_set_new(ex, "ignored_form_words", ign);
+	if (sc->acronym_q >= 0)
+		json_object_set_new(ex, "acronym", json_pack("{s:s,s:s}",
+		    "query", q[sc->acronym_q].text, "expands_to", b.s));
+	else
+		json_object_set_new(ex, "acronym", json_null());
+	free(b.s);
+	cc = json_array();
+	for (i = 0; i < p->ncountries; i++)
+		json_array_append_new(cc, json_string(p->countries[i]));
+	json_object_set_new(ex, "country", json_pack("{s:s?,s:o,s:s}",
+	    "query", country != NULL && *country != '\0' ? country : NULL,
+	    "entry", cc, "effect", sc->country > 0 ? "match, raised" :
+	    sc->country < 0 ? "mismatch, lowered" : "not compared"));
+	json_object_set_new(ex, "alignment_score",
+	    json_real(round(sc->base * 1000) / 1000));
+	if (sc->matched_weight < ix->info_floor)
+		json_object_set_new(ex, "generic_words_damped", json_true());
+	return (ex);
+}
+
+/* The verdict of a candidate score under the thresholds. */
+static enum screen_result
+screen_classify(double score, const struct screen_opts *o)
+{
+	if (score >= o->match_threshold)
+		return (SCREEN_MATCH);
+	if (score >= o->review_threshold)
+		return (SCREEN_REVIEW);
+	return (SCREEN_NO_MATCH);
+}
+
+/* The disposition that applies to a candidate, and whether it lapsed. */
+static const struct screen_disposition *
+screen_disposition(const struct screen_index *ix, const struct screen_opts *o,
+    const char *key, const struct screen_party *p, bool *lapsed)
+{
+	const struct screen_disposition	*d;
+
+	*lapsed = false;
+	if (o->disposition == NULL)
+		return (NULL);
+	d = o->disposition(o->disposition_arg, key, p->entry_id);
+	if (d == NULL)
+		return (NULL);
+	if (p->content_hash == NULL || d->content_hash == NULL ||
+	    strcmp(p->content_hash, d->content_hash) != 0)
+		*lapsed = true;
+	(void)ix;
+	return (d);
+}
+
+/*
+ * Screen a name (and country, may be NULL) against the index: the body of
+ * POST /v1/screen without the decision id. New reference.
+ */
+json_t *
+screen_query(const struct screen_index *ix, const char *name,
+    const char *country, const struct screen_opts *opts)
+{
+	struct screen_opts		 def;
+	struct screen_tokens		 st;
+	struct screen_qtok		 q[SCREEN_MAX_TOKENS];
+	struct screen_score		*sc;
+	const struct screen_disposition	*d;
+	const struct screen_party	*p;
+	size_t				 n, nq, i;
+	json_t				*res, *cands, *c;
+	enum screen_result		 r, overall = SCREEN_NO_MATCH;
+	char				*key;
+	bool				 lapsed;
+
+	if (opts == NULL) {
+		screen_opts_default(&def);
+		opts = &def;
+	}
+	key = screen_key(name);
+	n = screen_run(ix, name, country, opts, &st, q, &nq, &sc);
+	cands = json_array();
+	for (i = 0; i < n && i < opts->limit; i++) {
+		p = &ix->parties[ix->names[sc[i].name].party];
+		r = screen_classify(sc[i].score, opts);
+		c = json_pack("{s:s,s:s,s:s,s:s,s:f,s:b,s:s,s:s?,s:s?,s:s?,"
+		    "s:s,s:s?,s:b}",
+		    "name", p->name, "matched_on",
+		    ix->names[sc[i].name].matched_on, "source", p->source,
+		    "list", p->list, "score", round(sc[i].score * 1000) / 1000,
+		    "match", r == SCREEN_MATCH, "result", screen_result_name(r),
+		    "license_requirement", p->license_requirement,
+		    "license_policy", p->license_policy,
+		    "federal_register_notice", p->federal_register_notice,
+		    "entry_id", p->entry_id, "content_hash", p->content_hash,
+		    "export_list", p->export_list);
+		json_object_set_new(c, "countries", json_array());
+		for (size_t k = 0; k < p->ncountries; k++)
+			json_array_append_new(json_object_get(c, "countries"),
+			    json_string(p->countries[k]));
+		json_object_set_new(c, "explanation",
+		    screen_explain(ix, q, nq, &sc[i], country));
+		d = screen_disposition(ix, opts, key, p, &lapsed);
+		if (d != NULL) {
+			json_object_set_new(c, "disposition", json_pack(
+			    "{s:s,s:s?,s:s?,s:s?,s:b}", "disposition",
+			    d->disposition, "note", d->note, "decided_by",
+			    d->decided_by, "decided_at", d->decided_at,
+			    "lapsed", lapsed));
+			/* A reviewed false positive stays reviewed. */
+			if (!lapsed && strcmp(d->disposition,
+			    "false_positive") == 0) {
+				json_object_set_new(c, "match", json_false());
+				r = SCREEN_NO_MATCH;
+			} else if (!lapsed && strcmp(d->disposition,
+			    "confirmed") == 0) {
+				json_object_set_new(c, "match", json_true());
+				r = SCREEN_MATCH;
+			}
+		}
+		if (r > overall)
+			overall = r;
+		json_array_append_new(cands, c);
+	}
+	res = json_pack("{s:s,s:o,s:o,s:s,s:s}", "result",
+	    screen_result_name(overall), "candidates", cands, "lists",
+	    screen_index_lists(ix), "lists_version", ix->version,
+	    "party_key", key);
+	if (overall == SCREEN_NO_MATCH)
+		json_object_set_new(res, "note", json_sprintf("no match in list "
+		    "versions %s; this is not a clearance", ix->version));
+	free(key);
+	free(sc);
+	screen_tokens_free(&st);
+	return (res);
+}
+
+/*
+ * Screen a name for a check: the candidates at review level or above as
+ * listings (strings borrowed from the index; *out is the caller's to free).
+ */
+enum screen_result
+screen_query_listings(const struct screen_index *ix, const char *name,
+    const char *country, const struct screen_opts *opts,
+    struct ear_listing **out, size_t *nout)
+{
+	struct screen_opts		 def;
+	struct screen_tokens		 st;
+	struct screen_qtok		 q[SCREEN_MAX_TOKENS];
+	struct screen_score		*sc;
+	const struct screen_disposition	*d;
+	const struct screen_party	*p;
+	struct ear_listing		*l;
+	size_t				 n, nq, i;
+	enum screen_result		 r, overall = SCREEN_NO_MATCH;
+	char				*key;
+	bool				 lapsed;
+
+	if (opts == NULL) {
+		screen_opts_default(&def);
+		opts = &def;
+	}
+	*out = NULL;
+	*nout = 0;
+	key = screen_key(name);
+	n = screen_run(ix, name, country, opts, &st, q, &nq, &sc);
+	for (i = 0; i < n && i < opts->limit; i++) {
+		p = &ix->parties[ix->names[sc[i].name].party];
+		r = screen_classify(sc[i].score, opts);
+		d = screen_disposition(ix, opts, key, p, &lapsed);
+		if (d != NULL && !lapsed) {
+			if (strcmp(d->disposition, "false_positive") == 0)
+				r = SCREEN_NO_MATCH;
+			else if (strcmp(d->disposition, "confirmed") == 0)
+				r = SCREEN_MATCH;
+		}
+		if (r == SCREEN_NO_MATCH)
+			continue;
+		if (r > overall)
+			overall = r;
+		*out = xreallocarray(*out, *nout + 1, sizeof **out);
+		l = &(*out)[(*nout)++];
+		l->name = p->name;
+		l->list = p->list;
+		l->license_requirement = p->license_requirement;
+		l->license_policy = p->license_policy;
+		l->federal_register_notice = p->federal_register_notice;
+		l->matched_on = ix->names[sc[i].name].matched_on;
+		l->score = sc[i].score;
+		l->match = r == SCREEN_MATCH;
+		l->export_list = p->export_list;
+	}
+	free(key);
+	free(sc);
+	screen_tokens_free(&st);
+	return (overall);
+}
