@@ -30,6 +30,8 @@
 
 struct request;
 struct ruleset;
+struct check;
+struct evhttp_request;
 
 /* eard.c: main, signals, the loop. */
 extern struct event_base	*ev_base;
@@ -99,8 +101,10 @@ void	 server_reload(void);
 size_t	 server_inflight(void);
 const char *server_role_name(enum role);
 int	 server_parse_role(const char *, enum role *) MUSTCHECK;
-enum role server_role_for_uid(uid_t, const char *, char **);
+enum role server_role_for_uid(const char *, uid_t, const char *);
 bool	 server_role_allows(enum role, enum role);
+int	 server_identify(struct evhttp_request *, enum role *, char *, size_t,
+	     struct ear_error *) MUSTCHECK;
 
 /*
  * routes.c: THE route table, one line per route. prefix routes match
@@ -140,6 +144,8 @@ void	 request_hold(struct request *);
 void	 request_release(struct request *);
 bool	 request_replied(struct request *);
 bool	 request_gone(struct request *);	/* the client went away */
+void	 request_handle(struct evhttp_request *);	/* server.c's entry */
+size_t	 request_count_inflight(void);
 
 /* db.c: the daemon's read session (rules, lookups, LISTEN). */
 int	 db_start(char **) MUSTCHECK;
@@ -200,6 +206,38 @@ void	 audit_submit(struct decision *, void (*)(void *, int), void *);
 size_t	 audit_pending(void);
 size_t	 audit_spool_depth(void);
 void	 audit_shutdown(void (*)(void *), void *);
+/*
+ * Call audit_init() once at start, after the config is read (audit_submit()
+ * calls it with ev_base and cfg if nobody has). It opens its own connection
+ * on cfg.database_url and the spool in cfg.spool_dir, replaying the spool
+ * first. audit_set_limits() (0 keeps the default) sets the cap on decisions
+ * pending (default 50000; over it audit_submit() answers -1: 503) and on the
+ * spool file (default 1 GiB); EARD_AUDIT_MAX_PENDING and
+ * EARD_SPOOL_MAX_BYTES in the environment set them too.
+ * audit_record_ruleset() keeps a rules document (the text the ruleset
+ * version is the SHA-256 of) in ruleset_documents for replay; call it when
+ * rules are loaded. audit_state() is "connected", "spooling", "replaying".
+ */
+void	 audit_init(struct event_base *, const struct eard_config *);
+void	 audit_set_limits(size_t, size_t);
+void	 audit_record_ruleset(const char *, const char *);
+const char *audit_state(void);
+bool	 audit_is_durable(void);		/* false: audit_mode = async */
+
+/* spool.c: the fsync'd local spool of decisions (length + CRC-32 framed). */
+struct spool;
+struct spool *spool_open(const char *, size_t, char **) MUSTCHECK;
+void	 spool_close(struct spool *);
+int	 spool_append(struct spool *, const char *const *, const size_t *,
+	     size_t, char **) MUSTCHECK;
+int	 spool_next(struct spool *, off_t *, char **, size_t *, char **)
+	     MUSTCHECK;
+int	 spool_truncate(struct spool *, char **) MUSTCHECK;
+size_t	 spool_records(const struct spool *);
+size_t	 spool_bytes(const struct spool *);
+const char *spool_path(const struct spool *);
+uint32_t spool_crc32(const void *, size_t);
+unsigned char *spool_frame(const void *, size_t, size_t *);
 
 /*
  * Screening inside a check (the screening engineer's screen_index.c). Weak:
