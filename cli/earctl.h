@@ -144,6 +144,7 @@ void	 cli_print_table(struct cmd_ctx *, const char *const *, size_t,
 void	 cli_print_json_rows(struct cmd_ctx *, json_t *, const char *const *,
 	     size_t);
 void	 cli_print_json(json_t *);			/* pretty, to stdout */
+void	 cli_print_human(json_t *, int);		/* key: value lines */
 void	 cli_print_error(json_t *);			/* {"error":...} to stderr */
 int	 cli_reply_exit(int, json_t *);			/* non-2xx -> print, exit */
 char	*cli_json_text(json_t *);			/* a scalar as text; free */

@@ -231,3 +231,48 @@ cli_reply_exit(int status, json_t *reply)
 		cli_warnx("eard answered with HTTP status %d", status);
 	return (CLI_EXIT_ERROR);
 }
+
+/* Print any JSON value for people: "key: value" lines, nested by indent. */
+void
+cli_print_human(json_t *v, int indent)
+{
+	const char	*k;
+	json_t		*e;
+	size_t		 i;
+	char		*s;
+	bool		 nested;
+
+	if (json_is_object(v)) {
+		json_object_foreach(v, k, e) {
+			nested = (json_is_object(e) && json_object_size(e) != 0) ||
+			    (json_is_array(e) && json_array_size(e) != 0);
+			if (!nested) {
+				s = cli_json_text(json_is_array(e) ||
+				    json_is_object(e) ? NULL : e);
+				printf("%*s%s: %s\n", indent, "", k,
+				    *s != '\0' ? s : "-");
+				free(s);
+				continue;
+			}
+			printf("%*s%s:\n", indent, "", k);
+			cli_print_human(e, indent + 2);
+		}
+		return;
+	}
+	if (json_is_array(v)) {
+		json_array_foreach(v, i, e) {
+			if (json_is_object(e) || json_is_array(e)) {
+				printf("%*s-\n", indent, "");
+				cli_print_human(e, indent + 2);
+				continue;
+			}
+			s = cli_json_text(e);
+			printf("%*s- %s\n", indent, "", s);
+			free(s);
+		}
+		return;
+	}
+	s = cli_json_text(v);
+	printf("%*s%s\n", indent, "", s);
+	free(s);
+}
