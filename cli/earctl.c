@@ -76,6 +76,10 @@ const struct cmd_entry cmd_table[] = {
 	  "Load files into the database directly (--database, else "
 	  "EARD_ADMIN_DATABASE_URL, else the embedded cluster), in one "
 	  "transaction per run, then notify the daemons.", cmd_import_exec },
+	{ "rules validate", "rules validate [--schema FILE] FILE...",
+	  "Check rulepack files against rules/rulepack.rng and the semantic "
+	  "rules, without a database. Exits 1 if any file is invalid.",
+	  cmd_import_validate_exec },
 	/* Other engineers: add your line(s) below this comment. */
 };
 const size_t cmd_table_size = nitems(cmd_table);

@@ -171,5 +171,50 @@ int	 cmd_lookup_country_exec(struct cmd_ctx *, int, char **);
 
 /* cmd_import.c */
 int	 cmd_import_exec(struct cmd_ctx *, int, char **);
+int	 cmd_import_validate_exec(struct cmd_ctx *, int, char **);
+
+/*
+ * cmd_audit.c: audit verify, replay, explain, report. The verifier walks
+ * one chain at a time: cmd_audit_verify_chain() with the chain's first
+ * link, then each row in seq order, then the recorded head. broken (caller
+ * frees) names the first broken link.
+ */
+struct cmd_audit_verify {
+	char		 chain[16];
+	unsigned char	 prev[32];	/* hash of the last good row */
+	int64_t		 seq;
+	size_t		 rows;
+	size_t		 chains;
+	char		*broken;
+};
+int	 cmd_audit_verify_exec(struct cmd_ctx *, int, char **);
+int	 cmd_audit_replay_exec(struct cmd_ctx *, int, char **);
+int	 cmd_audit_explain_exec(struct cmd_ctx *, int, char **);
+int	 cmd_audit_report_exec(struct cmd_ctx *, int, char **);
+void	 cmd_audit_verify_chain(struct cmd_audit_verify *, const char *,
+	     const unsigned char [32]);
+int	 cmd_audit_verify_row(struct cmd_audit_verify *,
+	     const struct canon_decision_fields *, int64_t,
+	     const unsigned char [32], const unsigned char [32]);
+int	 cmd_audit_verify_head(struct cmd_audit_verify *, int64_t,
+	     const unsigned char [32]);
+int	 cmd_audit_verify_db(PGconn *, const char *, const char *,
+	     struct cmd_audit_verify *, char **);
+int	 cmd_audit_unhex(const char *, unsigned char [32]);
+/*
+ * The hook for `earctl explain`: the text of a cited paragraph (e.g.
+ * "15 CFR 742.6(a)(6)(iii)") through GET /v1/text, or NULL. Weak: defined
+ * by the eCFR engineer's file when it exists; caller frees the text.
+ */
+char	*cli_citation_text(struct cmd_ctx *, const char *)
+	     __attribute__((weak));
+
+/*
+ * svg.c: hand-made SVG charts for reports. Each takes the report's rows
+ * (a JSON array of objects) and writes a whole SVG document to f.
+ */
+void	 svg_chip_map(FILE *, json_t *, const char *);
+void	 svg_compute_frontier(FILE *, json_t *);
+void	 svg_open_lag(FILE *, json_t *);
 
 #endif /* EARCTL_H */
