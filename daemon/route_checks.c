@@ -1,0 +1,430 @@
+/*
+ * route_checks.c: POST /v1/checks/chip, /v1/checks/weights and
+ * /v1/checks/batch (the check contract in ARCHITECTURE.md).
+ *
+ * One check: resolve a registry {"id": ...} item (one SELECT on the read
+ * session), decode, screen the recipient, determine() on the ruleset the
+ * request took at its start, record the decision, and reply only once the
+ * decision is durable (audit_submit's done callback). A batch runs each
+ * item that way and replies once every item is done, results in order.
+ *
+ * Ownership: a checks_job and its items live in request memory; the JSON
+ * each item holds is released in checks_job_finish().
+ */
+#include <sys/random.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "eard.h"
+
+struct checks_job;
+
+struct checks_item {
+	struct checks_job	*job;
+	enum item_kind		 kind;
+	json_t			*body;		/* the item's request (owned) */
+	json_t			*result;	/* response or {"error":...} */
+	int			 status;	/* 200 or the error's */
+	struct decision		 dec;
+};
+
+struct checks_job {
+	struct request		*r;
+	struct ruleset		*rs;
+	bool			 batch;
+	size_t			 n;
+	size_t			 outstanding;
+	struct checks_item	*items;
+	ear_date		 today;
+};
+
+static void	checks_item_run(struct checks_item *);
+
+/* A time-ordered unique id: UUIDv7 (RFC 9562), 74 random bits. */
+void
+decision_new_id(char out[40])
+{
+	unsigned char	 b[16];
+	struct timespec	 ts;
+	uint64_t	 ms;
+	size_t		 got = 0;
+	ssize_t		 n;
+
+	while (got < sizeof b) {
+		n = getrandom(b + got, sizeof b - got, 0);
+		if (n <= 0)
+			fatal("could not read random bytes");
+		got += (size_t)n;
+	}
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	b[0] = (unsigned char)(ms >> 40);
+	b[1] = (unsigned char)(ms >> 32);
+	b[2] = (unsigned char)(ms >> 24);
+	b[3] = (unsigned char)(ms >> 16);
+	b[4] = (unsigned char)(ms >> 8);
+	b[5] = (unsigned char)ms;
+	b[6] = (unsigned char)(0x70 | (b[6] & 0x0f));
+	b[8] = (unsigned char)(0x80 | (b[8] & 0x3f));
+	snprintf(out, 40, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
+	    "%02x%02x%02x%02x%02x%02x", b[0], b[1], b[2], b[3], b[4], b[5],
+	    b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
+}
+
+static const char *
+checks_kind_name(enum item_kind kind)
+{
+	return kind == ITEM_CHIP ? "chip" : "weights";
+}
+
+static const char *
+checks_item_field(enum item_kind kind)
+{
+	return kind == ITEM_CHIP ? "chip" : "model";
+}
+
+/* Everything is done: reply and let go of what the job holds. */
+static void
+checks_job_finish(struct checks_job *job)
+{
+	struct request	*r = job->r;
+	json_t		*results;
+	size_t		 i;
+
+	if (!request_replied(r)) {
+		if (job->batch) {
+			results = json_array();
+			for (i = 0; i < job->n; i++) {
+				json_array_append(results,
+				    job->items[i].result != NULL ?
+				    job->items[i].result : json_null());
+			}
+			request_reply_json(r, 200, json_pack("{s:o}",
+			    "results", results));
+		} else
+			request_reply_json(r, job->items[0].status,
+			    json_incref(job->items[0].result));
+	}
+	for (i = 0; i < job->n; i++) {
+		json_decref(job->items[i].body);
+		json_decref(job->items[i].result);
+	}
+	if (job->rs != NULL)
+		ruleset_unref(job->rs);
+	request_release(r);
+}
+
+/* One item is done (answered or failed). */
+static void
+checks_item_done(struct checks_item *it)
+{
+	struct checks_job	*job = it->job;
+
+	if (--job->outstanding == 0)
+		checks_job_finish(job);
+}
+
+static void
+checks_item_fail(struct checks_item *it, const struct ear_error *err)
+{
+	json_decref(it->result);
+	it->result = error_to_json(err);
+	it->status = err->status;
+	if (err->status >= 500)
+		log_rwarnx(request_id(it->job->r), "check failed: %s",
+		    err->message);
+	checks_item_done(it);
+}
+
+static void PRINTFLIKE(5, 6)
+checks_item_failf(struct checks_item *it, int status, const char *code,
+    const char *field, const char *fmt, ...)
+{
+	struct ear_error	 err = { 0 };
+	va_list			 ap;
+	char			*msg;
+
+	va_start(ap, fmt);
+	xvasprintf(&msg, fmt, ap);
+	va_end(ap);
+	error_set(&err, status, code, field, "%s", msg);
+	free(msg);
+	checks_item_fail(it, &err);
+	error_clear(&err);
+}
+
+/* audit_submit's answer: only a durable decision is sent. */
+static void
+checks_audit_done(void *arg, int ok)
+{
+	struct checks_item	*it = arg;
+
+	json_decref(it->dec.request);
+	json_decref(it->dec.response);
+	it->dec.request = it->dec.response = NULL;
+	if (ok != 0) {
+		checks_item_failf(it, 503, "audit_unavailable", NULL,
+		    "decision %s could not be recorded; no answer is given "
+		    "without an audit record", it->dec.id);
+		return;
+	}
+	it->status = 200;
+	checks_item_done(it);
+}
+
+/* Decode, screen, determine and submit the decision. */
+static void
+checks_item_decide(struct checks_item *it)
+{
+	struct checks_job	*job = it->job;
+	struct ear_error	 err = { 0 };
+	struct check		*chk;
+	struct verdict		*v;
+	char			*cause = NULL;
+	json_t			*resp;
+
+	chk = check_decode(it->kind, it->body, job->today, &err);
+	if (chk == NULL) {
+		checks_item_fail(it, &err);
+		error_clear(&err);
+		return;
+	}
+	if (screen_check != NULL && screen_check(chk, &cause) != 0) {
+		check_free(chk);
+		checks_item_failf(it, 503, "screening_unavailable",
+		    "recipient", "could not screen the recipient: %s",
+		    cause != NULL ? cause : "lists unavailable");
+		free(cause);
+		return;
+	}
+	v = determine(job->rs, chk);
+	decision_new_id(it->dec.id);
+	resp = verdict_to_json(v, it->dec.id);
+	metrics_count_verdict(checks_kind_name(it->kind),
+	    verdict_kind_name(verdict_kind(v)));
+	log_rdebug(request_id(job->r), "decision %s: %s %s", it->dec.id,
+	    checks_kind_name(it->kind), verdict_kind_name(verdict_kind(v)));
+	verdict_free(v);
+	check_free(chk);
+
+	it->result = resp;
+	it->dec.kind = checks_kind_name(it->kind);
+	it->dec.request = json_incref(it->body);
+	it->dec.response = json_incref(resp);
+	it->dec.requester = request_requester(job->r);
+	it->dec.ruleset_version = ruleset_version(job->rs);
+	it->dec.lists_version = screen_lists_version != NULL ?
+	    screen_lists_version() : NULL;
+	it->dec.at_us = eard_now_us();
+	audit_submit(&it->dec, checks_audit_done, it);
+}
+
+/* The registry answered for {"chip": {"id": X}} / {"model": {"id": X}}. */
+static void
+checks_registry_done(void *arg, PGresult *res, const char *errmsg)
+{
+	struct checks_item	*it = arg;
+	const char		*field = checks_item_field(it->kind);
+	const char		*id;
+	json_t			*facts, *item;
+	json_error_t		 jerr;
+	char			 path[16];
+
+	item = json_object_get(it->body, field);
+	id = json_string_value(json_object_get(item, "id"));
+	snprintf(path, sizeof path, "%s.id", field);
+	if (request_replied(it->job->r)) {
+		checks_item_failf(it, 503, "timeout", NULL, "request ended");
+		return;
+	}
+	if (errmsg != NULL) {
+		if (strstr(errmsg, "does not exist") != NULL) {
+			checks_item_failf(it, 404, it->kind == ITEM_CHIP ?
+			    "unknown_chip" : "unknown_model", path,
+			    "the registry is not installed; give the %s's "
+			    "facts inline", field);
+			return;
+		}
+		checks_item_failf(it, 503, "registry_unavailable", path,
+		    "could not look up %s \"%s\": %s", field, id, errmsg);
+		return;
+	}
+	if (PQntuples(res) == 0) {
+		checks_item_failf(it, 404, it->kind == ITEM_CHIP ?
+		    "unknown_chip" : "unknown_model", path,
+		    "no %s with id \"%s\" in the registry", field, id);
+		return;
+	}
+	facts = json_loads(PQgetvalue(res, 0, 0), 0, &jerr);
+	if (!json_is_object(facts)) {
+		json_decref(facts);
+		checks_item_failf(it, 500, "internal_error", path,
+		    "the registry entry for \"%s\" is not an object", id);
+		return;
+	}
+	json_object_set_new(it->body, field, facts);
+	checks_item_decide(it);
+}
+
+/* Start one item: resolve its registry id first when it has one. */
+static void
+checks_item_run(struct checks_item *it)
+{
+	const char	*field = checks_item_field(it->kind), *id;
+	const char	*params[1];
+	json_t		*item, *idv;
+	char		 path[16];
+
+	item = json_object_get(it->body, field);
+	idv = json_is_object(item) ? json_object_get(item, "id") : NULL;
+	if (idv == NULL) {
+		checks_item_decide(it);
+		return;
+	}
+	snprintf(path, sizeof path, "%s.id", field);
+	if (!json_is_string(idv) || json_object_size(item) != 1) {
+		checks_item_failf(it, 400, "invalid_field", path,
+		    "a registry %s is {\"id\": \"...\"} and nothing else",
+		    field);
+		return;
+	}
+	id = json_string_value(idv);
+	params[0] = id;
+	if (db_query(it->kind == ITEM_CHIP ?
+	    "SELECT facts::text FROM chips_current WHERE id = $1" :
+	    "SELECT facts::text FROM models_current WHERE id = $1", 1,
+	    params, checks_registry_done, it) != 0)
+		checks_item_failf(it, 503, "registry_unavailable", path,
+		    "could not look up %s \"%s\": the database is not "
+		    "reachable", field, id);
+}
+
+/* A job for n items, holding the request and the ruleset; NULL if 503. */
+static struct checks_job *
+checks_job_new(struct request *r, size_t n, bool batch)
+{
+	struct checks_job	*job;
+	struct ruleset		*rs;
+	size_t			 i;
+
+	if ((rs = rules_current()) == NULL) {
+		request_reply_errorf(r, 503, "rules_not_loaded", NULL,
+		    "the rules are not loaded yet; try again shortly");
+		return NULL;
+	}
+	job = request_alloc(r, sizeof *job);
+	job->r = r;
+	job->rs = rs;
+	job->batch = batch;
+	job->n = n;
+	job->today = date_today();
+	job->items = request_alloc(r, (n > 0 ? n : 1) * sizeof *job->items);
+	for (i = 0; i < n; i++)
+		job->items[i].job = job;
+	request_hold(r);
+	return job;
+}
+
+/* Run every item; the extra count keeps the job until all have started. */
+static void
+checks_job_run(struct checks_job *job)
+{
+	size_t	 i;
+
+	job->outstanding = job->n + 1;
+	for (i = 0; i < job->n; i++) {
+		if (job->items[i].result == NULL)
+			checks_item_run(&job->items[i]);
+		else
+			checks_item_done(&job->items[i]);
+	}
+	if (--job->outstanding == 0)
+		checks_job_finish(job);
+}
+
+static void
+checks_single(struct request *r, enum item_kind kind)
+{
+	struct checks_job	*job;
+	json_t			*body;
+
+	if ((body = request_json(r)) == NULL)
+		return;
+	if ((job = checks_job_new(r, 1, false)) == NULL)
+		return;
+	job->items[0].kind = kind;
+	job->items[0].body = json_deep_copy(body);
+	checks_job_run(job);
+}
+
+/* POST /v1/checks/chip */
+void
+route_checks_chip(struct request *r)
+{
+	checks_single(r, ITEM_CHIP);
+}
+
+/* POST /v1/checks/weights */
+void
+route_checks_weights(struct request *r)
+{
+	checks_single(r, ITEM_MODEL);
+}
+
+/* POST /v1/checks/batch: {"checks": [{"kind": "chip"|"weights", ...}]} */
+void
+route_checks_batch(struct request *r)
+{
+	struct checks_job	*job;
+	struct checks_item	*it;
+	struct ear_error	 err = { 0 };
+	json_t			*body, *checks, *c;
+	const char		*kind;
+	char			 path[48];
+	size_t			 i;
+
+	if ((body = request_json(r)) == NULL)
+		return;
+	checks = json_object_get(body, "checks");
+	if (!json_is_array(checks)) {
+		request_reply_errorf(r, 400, "invalid_field", "checks",
+		    "\"checks\" must be an array of check requests");
+		return;
+	}
+	if (json_object_size(body) != 1) {
+		request_reply_errorf(r, 400, "unknown_field", NULL,
+		    "a batch has only \"checks\"");
+		return;
+	}
+	if (json_array_size(checks) > (size_t)cfg.batch_max) {
+		request_reply_errorf(r, 400, "too_many_checks", "checks",
+		    "a batch holds at most %d checks (batch_max); this one "
+		    "has %zu", cfg.batch_max, json_array_size(checks));
+		return;
+	}
+	if ((job = checks_job_new(r, json_array_size(checks), true)) == NULL)
+		return;
+	json_array_foreach(checks, i, c) {
+		it = &job->items[i];
+		snprintf(path, sizeof path, "checks[%zu].kind", i);
+		kind = json_string_value(json_object_get(c, "kind"));
+		if (!json_is_object(c) || kind == NULL ||
+		    (strcmp(kind, "chip") != 0 &&
+		    strcmp(kind, "weights") != 0)) {
+			error_set(&err, 400, "invalid_field", path,
+			    "each check needs \"kind\": \"chip\" or "
+			    "\"weights\"");
+			it->result = error_to_json(&err);
+			it->status = 400;
+			error_clear(&err);
+			continue;
+		}
+		it->kind = strcmp(kind, "chip") == 0 ? ITEM_CHIP : ITEM_MODEL;
+		it->body = json_deep_copy(c);
+		json_object_del(it->body, "kind");
+	}
+	checks_job_run(job);
+}

@@ -1,0 +1,77 @@
+/*
+ * routes.c: THE route table. One line per route: method, path, whether the
+ * path is a prefix (the rest is request_arg()), the minimum role, handler.
+ * Exact paths are tried before prefixes; the first match wins.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "eard.h"
+
+const struct route routes[] = {
+	{ "GET",  "/healthz",		false,	ROLE_NONE,	route_status_healthz },
+	{ "GET",  "/readyz",		false,	ROLE_NONE,	route_status_readyz },
+	{ "GET",  "/metrics",		false,	ROLE_NONE,	route_status_metrics },
+	{ "GET",  "/v1/countries/",	true,	ROLE_PIPELINE,	route_status_country },
+	{ "GET",  "/v1/eccn/",		true,	ROLE_PIPELINE,	route_status_eccn },
+	{ "POST", "/v1/checks/chip",	false,	ROLE_PIPELINE,	route_checks_chip },
+	{ "POST", "/v1/checks/weights",	false,	ROLE_PIPELINE,	route_checks_weights },
+	{ "POST", "/v1/checks/batch",	false,	ROLE_PIPELINE,	route_checks_batch },
+};
+const size_t routes_count = nitems(routes);
+
+/* Does path match route rt? Sets *rest for prefix routes. */
+static bool
+routes_match(const struct route *rt, const char *path, const char **rest)
+{
+	size_t	 len;
+
+	if (!rt->prefix)
+		return strcmp(rt->path, path) == 0;
+	len = strlen(rt->path);
+	if (strncmp(rt->path, path, len) != 0 || path[len] == '\0')
+		return false;
+	*rest = path + len;
+	return true;
+}
+
+/*
+ * Find the route for method and path. When the path exists under other
+ * methods only, returns NULL with *wrong_method set and allow listing them.
+ */
+const struct route *
+routes_find(const char *method, const char *path, bool *wrong_method,
+    char *allow, size_t allowlen, const char **rest)
+{
+	const struct route	*rt;
+	const char		*r = NULL;
+	size_t			 i, pass;
+
+	*wrong_method = false;
+	if (allowlen > 0)
+		*allow = '\0';
+	for (pass = 0; pass < 2; pass++) {
+		for (i = 0; i < routes_count; i++) {
+			rt = &routes[i];
+			if (rt->prefix != (pass == 1))
+				continue;
+			if (!routes_match(rt, path, &r))
+				continue;
+			if (strcmp(rt->method, method) == 0 ||
+			    (strcmp(method, "HEAD") == 0 &&
+			    strcmp(rt->method, "GET") == 0)) {
+				*rest = rt->prefix ? r : NULL;
+				return rt;
+			}
+			*wrong_method = true;
+			if (strstr(allow, rt->method) == NULL)
+				snprintf(allow + strlen(allow),
+				    allowlen - strlen(allow), "%s%s",
+				    *allow != '\0' ? ", " : "", rt->method);
+		}
+		/* An exact path that matched under another method wins. */
+		if (*wrong_method)
+			return NULL;
+	}
+	return NULL;
+}

@@ -1,0 +1,525 @@
+/*
+ * server.c: evhttp on the Unix socket (and an optional TCP listener), who
+ * the peer is (SO_PEERCRED or a bearer token) and what role that gives.
+ */
+#include <sys/queue.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <openssl/evp.h>
+
+#include "eard.h"
+
+static struct evhttp		*server_http;
+static struct evhttp_bound_socket *server_unix;
+static struct evhttp_bound_socket *server_tcp;
+static char			*server_unix_path;
+
+/* Connections we have seen, to enforce max_connections. */
+struct server_conn {
+	TAILQ_ENTRY(server_conn) entry;
+	struct evhttp_connection *evcon;
+};
+static TAILQ_HEAD(, server_conn) server_conns =
+    TAILQ_HEAD_INITIALIZER(server_conns);
+static size_t			 server_nconns;
+
+static const char *const server_roles[] = {
+	"none", "pipeline", "analyst", "counsel", "admin"
+};
+
+const char *
+server_role_name(enum role r)
+{
+	if ((size_t)r < nitems(server_roles))
+		return server_roles[r];
+	return "none";
+}
+
+int
+server_parse_role(const char *s, enum role *out)
+{
+	size_t	 i;
+
+	for (i = 0; i < nitems(server_roles); i++) {
+		if (strcmp(s, server_roles[i]) == 0) {
+			*out = (enum role)i;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/*
+ * May a peer with role have use a route needing need? Roles are ordered
+ * (pipeline < analyst < counsel < admin) except that an analyst only reads:
+ * a route for pipelines (checks) is not an analyst's.
+ */
+bool
+server_role_allows(enum role have, enum role need)
+{
+	if (need == ROLE_NONE)
+		return true;
+	if (have == ROLE_NONE)
+		return false;
+	if (have == ROLE_ANALYST && need == ROLE_PIPELINE)
+		return false;
+	return have >= need;
+}
+
+/*
+ * The role of a local uid: role_map entries "uid-or-user:role" first; else
+ * the uid eard runs as and root are admin; else none.
+ */
+enum role
+server_role_for_uid(const char *map, uid_t uid, const char *user)
+{
+	char		*copy, *item, *save = NULL, *colon, *end;
+	enum role	 r;
+	unsigned long	 n;
+	bool		 hit;
+
+	if (map != NULL) {
+		copy = xstrdup(map);
+		for (item = strtok_r(copy, ", ", &save); item != NULL;
+		    item = strtok_r(NULL, ", ", &save)) {
+			if ((colon = strrchr(item, ':')) == NULL)
+				continue;
+			*colon = '\0';
+			if (server_parse_role(colon + 1, &r) != 0)
+				continue;
+			n = strtoul(item, &end, 10);
+			if (*item != '\0' && *end == '\0')
+				hit = (uid_t)n == uid;
+			else
+				hit = user != NULL && strcmp(item, user) == 0;
+			if (hit) {
+				free(copy);
+				return r;
+			}
+		}
+		free(copy);
+	}
+	if (uid == 0 || uid == geteuid())
+		return ROLE_ADMIN;
+	return ROLE_NONE;
+}
+
+/* Check a bearer token against tcp_tokens "name:sha256hex[:role]". */
+static int
+server_check_token(const char *token, enum role *role, char *who,
+    size_t wholen)
+{
+	unsigned char	 md[EVP_MAX_MD_SIZE];
+	unsigned int	 mdlen = 0, i;
+	char		 hex[2 * EVP_MAX_MD_SIZE + 1];
+	char		*copy, *item, *save = NULL, *hash, *rname;
+	int		 rc = -1;
+
+	if (cfg.tcp_tokens == NULL)
+		return -1;
+	if (!EVP_Digest(token, strlen(token), md, &mdlen, EVP_sha256(), NULL))
+		return -1;
+	for (i = 0; i < mdlen; i++)
+		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	copy = xstrdup(cfg.tcp_tokens);
+	for (item = strtok_r(copy, ", ", &save); item != NULL;
+	    item = strtok_r(NULL, ", ", &save)) {
+		if ((hash = strchr(item, ':')) == NULL)
+			continue;
+		*hash++ = '\0';
+		if ((rname = strchr(hash, ':')) != NULL)
+			*rname++ = '\0';
+		if (strcasecmp(hash, hex) != 0)
+			continue;
+		*role = ROLE_PIPELINE;
+		if (rname != NULL && server_parse_role(rname, role) != 0)
+			*role = ROLE_NONE;
+		snprintf(who, wholen, "token:%s", item);
+		rc = 0;
+		break;
+	}
+	free(copy);
+	return rc;
+}
+
+/* Count a connection the first time it sends a request. */
+static void
+server_conn_closed(struct evhttp_connection *evcon, void *arg)
+{
+	struct server_conn	*c;
+
+	(void)arg;
+	TAILQ_FOREACH(c, &server_conns, entry) {
+		if (c->evcon == evcon) {
+			TAILQ_REMOVE(&server_conns, c, entry);
+			server_nconns--;
+			free(c);
+			return;
+		}
+	}
+}
+
+static bool
+server_conn_admit(struct evhttp_connection *evcon)
+{
+	struct server_conn	*c;
+
+	TAILQ_FOREACH(c, &server_conns, entry) {
+		if (c->evcon == evcon)
+			return true;
+	}
+	if (cfg.max_connections > 0 &&
+	    server_nconns >= (size_t)cfg.max_connections)
+		return false;
+	c = xcalloc(1, sizeof *c);
+	c->evcon = evcon;
+	TAILQ_INSERT_TAIL(&server_conns, c, entry);
+	server_nconns++;
+	evhttp_connection_set_closecb(evcon, server_conn_closed, NULL);
+	return true;
+}
+
+/*
+ * Who is asking: on the Unix socket the peer's uid (SO_PEERCRED); on TCP a
+ * bearer token, required. Fills the role and the requester string.
+ */
+int
+server_identify(struct evhttp_request *req, enum role *role, char *who,
+    size_t wholen, struct ear_error *err)
+{
+	struct evhttp_connection	*evcon;
+	struct bufferevent		*bev;
+	struct sockaddr_storage		 ss;
+	socklen_t			 sslen = sizeof ss, crlen;
+	struct ucred			 cr;
+	struct passwd			 pw, *pwp = NULL;
+	char				 pwbuf[1024];
+	const char			*auth;
+	evutil_socket_t			 fd;
+
+	*role = ROLE_NONE;
+	snprintf(who, wholen, "unknown");
+	evcon = evhttp_request_get_connection(req);
+	if (evcon == NULL) {
+		error_set(err, 400, "connection_closed", NULL,
+		    "the connection closed");
+		return -1;
+	}
+	if (!server_conn_admit(evcon)) {
+		evhttp_add_header(evhttp_request_get_output_headers(req),
+		    "Connection", "close");
+		error_set(err, 503, "too_many_connections", NULL,
+		    "more than max_connections (%d) connections are open",
+		    cfg.max_connections);
+		return -1;
+	}
+	bev = evhttp_connection_get_bufferevent(evcon);
+	fd = bev != NULL ? bufferevent_getfd(bev) : -1;
+	if (fd == -1 || getsockname(fd, (struct sockaddr *)&ss, &sslen) != 0) {
+		error_set(err, 500, "internal_error", NULL,
+		    "could not identify the peer");
+		return -1;
+	}
+	if (ss.ss_family == AF_UNIX) {
+		crlen = sizeof cr;
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &crlen) != 0) {
+			error_set(err, 500, "internal_error", NULL,
+			    "could not read the peer's credentials: %s",
+			    strerror(errno));
+			return -1;
+		}
+		if (getpwuid_r(cr.uid, &pw, pwbuf, sizeof pwbuf, &pwp) != 0)
+			pwp = NULL;
+		snprintf(who, wholen, "uid:%u(%s)", (unsigned)cr.uid,
+		    pwp != NULL ? pwp->pw_name : "?");
+		*role = server_role_for_uid(cfg.role_map, cr.uid,
+		    pwp != NULL ? pwp->pw_name : NULL);
+		return 0;
+	}
+	auth = evhttp_find_header(evhttp_request_get_input_headers(req),
+	    "Authorization");
+	if (auth == NULL || strncasecmp(auth, "Bearer ", 7) != 0) {
+		evhttp_add_header(evhttp_request_get_output_headers(req),
+		    "WWW-Authenticate", "Bearer");
+		error_set(err, 401, "unauthorized", "Authorization",
+		    "a bearer token is required on TCP");
+		return -1;
+	}
+	if (server_check_token(auth + 7, role, who, wholen) != 0) {
+		evhttp_add_header(evhttp_request_get_output_headers(req),
+		    "WWW-Authenticate", "Bearer error=\"invalid_token\"");
+		error_set(err, 401, "unauthorized", "Authorization",
+		    "the bearer token is not valid");
+		return -1;
+	}
+	return 0;
+}
+
+static void
+server_gencb(struct evhttp_request *req, void *arg)
+{
+	(void)arg;
+	request_handle(req);
+}
+
+/* Remove a socket file left by a dead eard; refuse if one answers. */
+static int
+server_clear_stale(const char *path, char **cause)
+{
+	struct sockaddr_un	 sun;
+	struct stat		 st;
+	int			 fd, rc;
+
+	if (lstat(path, &st) != 0)
+		return 0;
+	if (!S_ISSOCK(st.st_mode)) {
+		xasprintf(cause, "\"%s\" exists and is not a socket", path);
+		return -1;
+	}
+	if ((fd = socket(AF_UNIX, SOCK_STREAM, 0)) == -1) {
+		xasprintf(cause, "could not create socket: %s",
+		    strerror(errno));
+		return -1;
+	}
+	memset(&sun, 0, sizeof sun);
+	sun.sun_family = AF_UNIX;
+	snprintf(sun.sun_path, sizeof sun.sun_path, "%s", path);
+	rc = connect(fd, (struct sockaddr *)&sun, sizeof sun);
+	close(fd);
+	if (rc == 0) {
+		xasprintf(cause, "another server is listening on \"%s\"",
+		    path);
+		return -1;
+	}
+	log_info("removing stale socket \"%s\"", path);
+	if (unlink(path) != 0 && errno != ENOENT) {
+		xasprintf(cause, "could not remove stale socket \"%s\": %s",
+		    path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* Create, bind and listen on the Unix socket with its mode and group. */
+static int
+server_listen_unix(const char *path, char **cause)
+{
+	struct sockaddr_un	 sun;
+	struct group		 gr, *grp = NULL;
+	char			 grbuf[1024];
+	mode_t			 old;
+	int			 fd;
+
+	if (strlen(path) >= sizeof sun.sun_path) {
+		xasprintf(cause, "socket path \"%s\" is too long", path);
+		return -1;
+	}
+	if (server_clear_stale(path, cause) != 0)
+		return -1;
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1) {
+		xasprintf(cause, "could not create socket: %s",
+		    strerror(errno));
+		return -1;
+	}
+	memset(&sun, 0, sizeof sun);
+	sun.sun_family = AF_UNIX;
+	snprintf(sun.sun_path, sizeof sun.sun_path, "%s", path);
+	old = umask(0177);
+	if (bind(fd, (struct sockaddr *)&sun, sizeof sun) != 0) {
+		umask(old);
+		xasprintf(cause, "could not bind \"%s\": %s", path,
+		    strerror(errno));
+		close(fd);
+		return -1;
+	}
+	umask(old);
+	if (cfg.socket_group != NULL) {
+		if (getgrnam_r(cfg.socket_group, &gr, grbuf, sizeof grbuf,
+		    &grp) != 0 || grp == NULL) {
+			xasprintf(cause, "group \"%s\" does not exist",
+			    cfg.socket_group);
+			goto fail;
+		}
+		if (chown(path, (uid_t)-1, grp->gr_gid) != 0) {
+			xasprintf(cause, "could not change the group of "
+			    "\"%s\": %s", path, strerror(errno));
+			goto fail;
+		}
+	}
+	if (chmod(path, (mode_t)cfg.socket_mode) != 0) {
+		xasprintf(cause, "could not change the mode of \"%s\": %s",
+		    path, strerror(errno));
+		goto fail;
+	}
+	if (listen(fd, 128) != 0 || evutil_make_socket_nonblocking(fd) != 0) {
+		xasprintf(cause, "could not listen on \"%s\": %s", path,
+		    strerror(errno));
+		goto fail;
+	}
+	server_unix = evhttp_accept_socket_with_handle(server_http, fd);
+	if (server_unix == NULL) {
+		xasprintf(cause, "could not accept on \"%s\"", path);
+		goto fail;
+	}
+	server_unix_path = xstrdup(path);
+	return 0;
+fail:
+	close(fd);
+	unlink(path);
+	return -1;
+}
+
+/* "host:port" or "[v6]:port" or ":port". */
+static int
+server_listen_tcp(const char *spec, char **cause)
+{
+	char		*host, *colon;
+	unsigned long	 port;
+	char		*end;
+
+	if (cfg.tcp_tokens == NULL) {
+		xasprintf(cause, "listen_tcp is set but tcp_tokens is not; "
+		    "a TCP listener needs bearer tokens");
+		return -1;
+	}
+	host = xstrdup(spec);
+	if ((colon = strrchr(host, ':')) == NULL) {
+		xasprintf(cause, "invalid listen_tcp \"%s\": expected "
+		    "host:port", spec);
+		free(host);
+		return -1;
+	}
+	*colon = '\0';
+	port = strtoul(colon + 1, &end, 10);
+	if (*end != '\0' || port == 0 || port > 65535) {
+		xasprintf(cause, "invalid port in listen_tcp \"%s\"", spec);
+		free(host);
+		return -1;
+	}
+	if (*host == '[' && host[strlen(host) - 1] == ']') {
+		host[strlen(host) - 1] = '\0';
+		memmove(host, host + 1, strlen(host));
+	}
+	server_tcp = evhttp_bind_socket_with_handle(server_http,
+	    *host != '\0' ? host : "0.0.0.0", (ev_uint16_t)port);
+	if (server_tcp == NULL) {
+		xasprintf(cause, "could not listen on TCP \"%s\": %s", spec,
+		    strerror(errno));
+		free(host);
+		return -1;
+	}
+	log_info("listening on TCP %s (bearer tokens required)", spec);
+	free(host);
+	return 0;
+}
+
+/* Limits that SIGHUP may change. */
+static void
+server_apply_limits(void)
+{
+	size_t	 hard;
+
+	/*
+	 * evhttp answers bodies over its own limit with an HTML 413 before
+	 * we see them; keep that limit well above max_body_size so that
+	 * request_handle() gives the JSON 413 in all but absurd cases.
+	 */
+	hard = cfg.max_body_size * 8;
+	if (hard < 16 * 1024 * 1024)
+		hard = 16 * 1024 * 1024;
+	evhttp_set_max_body_size(server_http, (ev_ssize_t)hard);
+	evhttp_set_max_headers_size(server_http,
+	    (ev_ssize_t)cfg.max_header_size);
+	if (cfg.idle_timeout > 0)
+		evhttp_set_timeout(server_http, cfg.idle_timeout);
+}
+
+/* Start listening. */
+int
+server_start(char **cause)
+{
+	server_http = evhttp_new(ev_base);
+	if (server_http == NULL) {
+		xasprintf(cause, "could not create the HTTP server");
+		return -1;
+	}
+	evhttp_set_allowed_methods(server_http, EVHTTP_REQ_GET |
+	    EVHTTP_REQ_POST | EVHTTP_REQ_HEAD | EVHTTP_REQ_PUT |
+	    EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH);
+	evhttp_set_default_content_type(server_http, "application/json");
+	server_apply_limits();
+	evhttp_set_gencb(server_http, server_gencb, NULL);
+	if (server_listen_unix(cfg.socket, cause) != 0)
+		return -1;
+	log_info("listening on %s (mode %04o)", cfg.socket, cfg.socket_mode);
+	if (cfg.listen_tcp != NULL && server_listen_tcp(cfg.listen_tcp,
+	    cause) != 0)
+		return -1;
+	return 0;
+}
+
+void
+server_reload(void)
+{
+	if (server_http != NULL)
+		server_apply_limits();
+}
+
+/* Stop taking new connections; requests in flight go on. */
+void
+server_stop_accepting(void)
+{
+	if (server_http == NULL)
+		return;
+	if (server_unix != NULL) {
+		evhttp_del_accept_socket(server_http, server_unix);
+		server_unix = NULL;
+	}
+	if (server_tcp != NULL) {
+		evhttp_del_accept_socket(server_http, server_tcp);
+		server_tcp = NULL;
+	}
+	if (server_unix_path != NULL) {
+		unlink(server_unix_path);
+		free(server_unix_path);
+		server_unix_path = NULL;
+	}
+}
+
+size_t
+server_inflight(void)
+{
+	return request_count_inflight();
+}
+
+/* Close everything (connections included). */
+void
+server_close(void)
+{
+	struct server_conn	*c;
+
+	server_stop_accepting();
+	while ((c = TAILQ_FIRST(&server_conns)) != NULL) {
+		TAILQ_REMOVE(&server_conns, c, entry);
+		free(c);
+	}
+	server_nconns = 0;
+	if (server_http != NULL) {
+		evhttp_free(server_http);
+		server_http = NULL;
+	}
+}
