@@ -2344,3 +2344,581 @@ ecfr_free(struct ecfr_doc *doc)
 	free(doc->heading);
 	free(doc);
 }
+
+/* --- storage --- */
+
+/* Hex SHA-256 of a buffer. */
+static void
+ecfr_sha256_hex(const void *buf, size_t len, char out[65])
+{
+	unsigned char	 md[EVP_MAX_MD_SIZE];
+	unsigned int	 mdlen = 0, i;
+
+	EVP_Digest(buf, len, md, &mdlen, EVP_sha256(), NULL);
+	for (i = 0; i < mdlen && i < 32; i++)
+		snprintf(out + 2 * i, 3, "%02x", md[i]);
+	out[64] = '\0';
+}
+
+/* Hex SHA-256 of a file's bytes; -1 if it cannot be read. */
+static int
+ecfr_sha256_file(const char *path, char out[65], char **cause)
+{
+	EVP_MD_CTX	*ctx;
+	unsigned char	 md[EVP_MAX_MD_SIZE], buf[65536];
+	unsigned int	 mdlen = 0, i;
+	size_t		 n;
+	FILE		*f;
+
+	if ((f = fopen(path, "rb")) == NULL) {
+		xasprintf(cause, "could not open file \"%s\": %s", path,
+		    strerror(errno));
+		return -1;
+	}
+	if ((ctx = EVP_MD_CTX_new()) == NULL)
+		fatalx("out of memory");
+	EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
+	while ((n = fread(buf, 1, sizeof buf, f)) > 0)
+		EVP_DigestUpdate(ctx, buf, n);
+	EVP_DigestFinal_ex(ctx, md, &mdlen);
+	EVP_MD_CTX_free(ctx);
+	fclose(f);
+	for (i = 0; i < mdlen && i < 32; i++)
+		snprintf(out + 2 * i, 3, "%02x", md[i]);
+	out[64] = '\0';
+	return 0;
+}
+
+/* Run one statement; on failure set *cause from the server's message. */
+static int
+ecfr_exec(PGconn *conn, const char *sql, int n, const char *const *params,
+    char **cause)
+{
+	PGresult	*res;
+	int		 st;
+
+	res = PQexecParams(conn, sql, n, NULL, params, NULL, NULL, 0);
+	st = PQresultStatus(res);
+	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+		const char *m = PQresultErrorMessage(res);
+
+		xasprintf(cause, "database error: %.*s",
+		    (int)strcspn(m, "\n"), m);
+		PQclear(res);
+		return -1;
+	}
+	PQclear(res);
+	return 0;
+}
+
+/* Append a field in COPY text format; NULL is \N. */
+static void
+copy_field(struct sbuf *b, const char *s, bool last)
+{
+	if (s == NULL)
+		sbuf_add(b, "\\N", 2);
+	for (; s != NULL && *s != '\0'; s++) {
+		switch (*s) {
+		case '\\':
+			sbuf_add(b, "\\\\", 2);
+			break;
+		case '\t':
+			sbuf_add(b, "\\t", 2);
+			break;
+		case '\n':
+			sbuf_add(b, "\\n", 2);
+			break;
+		case '\r':
+			sbuf_add(b, "\\r", 2);
+			break;
+		default:
+			sbuf_add(b, s, 1);
+			break;
+		}
+	}
+	sbuf_add(b, last ? "\n" : "\t", 1);
+}
+
+/* A text[] literal {"a","b"} for COPY. */
+static void
+copy_strv(struct sbuf *b, char *const *v, size_t n, bool last)
+{
+	struct sbuf	 a = { NULL, 0, 0 };
+	size_t		 i;
+
+	sbuf_add(&a, "{", 1);
+	for (i = 0; i < n; i++) {
+		const char *s;
+
+		if (i > 0)
+			sbuf_add(&a, ",", 1);
+		sbuf_add(&a, "\"", 1);
+		for (s = v[i]; *s != '\0'; s++) {
+			if (*s == '"' || *s == '\\')
+				sbuf_add(&a, "\\", 1);
+			sbuf_add(&a, s, 1);
+		}
+		sbuf_add(&a, "\"", 1);
+	}
+	sbuf_add(&a, "}", 1);
+	copy_field(b, a.s, last);
+	free(a.s);
+}
+
+/* An integer[] literal for COPY. */
+static void
+copy_intv(struct sbuf *b, const int *v, size_t n, bool last)
+{
+	struct sbuf	 a = { NULL, 0, 0 };
+	char		 num[16];
+	size_t		 i;
+
+	sbuf_add(&a, "{", 1);
+	for (i = 0; i < n; i++) {
+		snprintf(num, sizeof num, "%s%d", i ? "," : "", v[i]);
+		sbuf_add(&a, num, strlen(num));
+	}
+	sbuf_add(&a, "}", 1);
+	copy_field(b, a.s, last);
+	free(a.s);
+}
+
+/* Send rows in COPY text format. */
+static int
+ecfr_copy(PGconn *conn, const char *sql, const struct sbuf *data,
+    char **cause)
+{
+	PGresult	*res;
+	int		 ok;
+
+	res = PQexec(conn, sql);
+	if (PQresultStatus(res) != PGRES_COPY_IN) {
+		xasprintf(cause, "database error: %s",
+		    PQresultErrorMessage(res));
+		PQclear(res);
+		return -1;
+	}
+	PQclear(res);
+	ok = PQputCopyData(conn, sbuf_str(data), (int)data->len) == 1;
+	if (PQputCopyEnd(conn, ok ? NULL : "client error") != 1)
+		ok = 0;
+	while ((res = PQgetResult(conn)) != NULL) {
+		if (PQresultStatus(res) != PGRES_COMMAND_OK && ok) {
+			const char *m = PQresultErrorMessage(res);
+
+			xasprintf(cause, "database error: %.*s",
+			    (int)strcspn(m, "\n"), m);
+			ok = 0;
+		}
+		PQclear(res);
+	}
+	if (!ok && *cause == NULL)
+		xasprintf(cause, "COPY failed: %s", PQerrorMessage(conn));
+	return ok ? 0 : -1;
+}
+
+/* Whether a table of another migration exists (party model). */
+static bool
+ecfr_table_exists(PGconn *conn, const char *name)
+{
+	const char	*params[1] = { name };
+	PGresult	*res;
+	bool		 yes;
+
+	res = PQexecParams(conn, "SELECT to_regclass($1) IS NOT NULL", 1,
+	    NULL, params, NULL, NULL, 0);
+	yes = PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1 &&
+	    strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+	PQclear(res);
+	return yes;
+}
+
+/* The party model's JSON of one entity (raw column and content hash). */
+static json_t *
+ecfr_entity_json(const struct ecfr_entity *e)
+{
+	json_t	*o = json_object(), *a;
+	size_t	 i;
+
+	json_object_set_new(o, "name", json_string(e->name));
+	json_object_set_new(o, "country_name", json_string(e->country_name));
+	json_object_set_new(o, "country", e->country ? json_string(e->country) :
+	    json_null());
+	a = json_array();
+	for (i = 0; i < e->naliases; i++)
+		json_array_append_new(a, json_string(e->aliases[i]));
+	json_object_set_new(o, "alt_names", a);
+	a = json_array();
+	for (i = 0; i < e->naddresses; i++)
+		json_array_append_new(a, json_string(e->addresses[i]));
+	json_object_set_new(o, "addresses", a);
+	json_object_set_new(o, "license_requirement",
+	    e->license_requirement ? json_string(e->license_requirement) :
+	    json_null());
+	json_object_set_new(o, "license_policy", e->review_policy ?
+	    json_string(e->review_policy) : json_null());
+	a = json_array();
+	for (i = 0; i < e->nfr_citations; i++)
+		json_array_append_new(a, json_string(e->fr_citations[i]));
+	json_object_set_new(o, "federal_register_notices", a);
+	a = json_array();
+	for (i = 0; i < e->nfootnotes; i++)
+		json_array_append_new(a, json_integer(e->footnotes[i]));
+	json_object_set_new(o, "footnotes", a);
+	return o;
+}
+
+/*
+ * Insert entities as parties of list version vid (030_parties). entry_id
+ * is "EL:" and 16 hex digits of sha256(lower(name) "|" country).
+ */
+int
+ecfr_insert_parties(PGconn *conn, const char *vid,
+    const struct ecfr_entity *ents, size_t n, char **cause)
+{
+	char	(*ids)[40];
+	size_t	 i, j;
+	int	 rc = 0;
+
+	if (n == 0)
+		return 0;
+	ids = xreallocarray(NULL, n, sizeof *ids);
+	for (i = 0; i < n && rc == 0; i++) {
+		const struct ecfr_entity *e = &ents[i];
+		json_t	*raw = ecfr_entity_json(e), *addr, *alt;
+		char	*key, *rawtxt, *addrtxt, *alttxt, *cc, *fr, hash[65],
+			 chash[65];
+		const char *params[14];
+		int	 k = 2;
+
+		xasprintf(&key, "%s|%s", e->name, e->country ? e->country : "");
+		for (char *c = key; *c != '\0'; c++)
+			*c = tolower((unsigned char)*c);
+		ecfr_sha256_hex(key, strlen(key), hash);
+		snprintf(ids[i], sizeof ids[i], "EL:%.16s", hash);
+		for (j = 0; j < i; j++) {
+			if (strcmp(ids[j], ids[i]) == 0) {
+				snprintf(ids[i], sizeof ids[i], "EL:%.16s:%d",
+				    hash, k++);
+				j = (size_t)-1;
+			}
+		}
+		rawtxt = json_dumps(raw, JSON_COMPACT | JSON_SORT_KEYS);
+		ecfr_sha256_hex(rawtxt, strlen(rawtxt), chash);
+		addr = json_array();
+		for (j = 0; j < e->naddresses; j++) {
+			json_array_append_new(addr, json_pack("{s:s,s:s?}",
+			    "address", e->addresses[j], "country",
+			    e->country));
+		}
+		addrtxt = json_dumps(addr, JSON_COMPACT);
+		alt = json_object_get(raw, "alt_names");
+		alttxt = json_dumps(alt, JSON_COMPACT);
+		xasprintf(&cc, "%s", e->country ? e->country : "");
+		{
+			struct sbuf b = { NULL, 0, 0 };
+
+			for (j = 0; j < e->nfr_citations; j++) {
+				if (j > 0)
+					sbuf_add(&b, "; ", 2);
+				sbuf_add(&b, e->fr_citations[j],
+				    strlen(e->fr_citations[j]));
+			}
+			fr = xstrdup(sbuf_str(&b));
+			free(b.s);
+		}
+		params[0] = vid;
+		params[1] = ids[i];
+		params[2] = chash;
+		params[3] = e->name;
+		params[4] = alttxt;
+		params[5] = cc;
+		params[6] = addrtxt;
+		params[7] = e->license_requirement;
+		params[8] = e->review_policy;
+		params[9] = fr;
+		params[10] = rawtxt;
+		rc = ecfr_exec(conn,
+		    "INSERT INTO parties (list_version, entry_id, content_hash,"
+		    " list, source, name, alt_names, countries, addresses, type,"
+		    " license_requirement, license_policy,"
+		    " federal_register_notice, raw)"
+		    " VALUES ($1, $2, $3, 'EL',"
+		    " 'Entity List (EL) - Bureau of Industry and Security',"
+		    " $4, ARRAY(SELECT jsonb_array_elements_text($5::jsonb)),"
+		    " CASE WHEN $6 = '' THEN '{}'::text[] ELSE ARRAY[$6] END,"
+		    " $7::jsonb, 'Entity', $8, $9, NULLIF($10, ''), $11::jsonb)",
+		    11, params, cause);
+		free(key);
+		free(rawtxt);
+		free(addrtxt);
+		free(alttxt);
+		free(cc);
+		free(fr);
+		json_decref(addr);
+		json_decref(raw);
+	}
+	free(ids);
+	return rc;
+}
+
+/*
+ * The Entity List of an eCFR file as a new "entity_list" version of the
+ * party model; the same file again only re-activates its version.
+ */
+static int
+ecfr_store_parties(PGconn *conn, const struct ecfr_doc *doc,
+    const char *source_file, const char *sha256, char **cause)
+{
+	const char	*params[5];
+	char		 counts[64];
+	PGresult	*res;
+	char		*vid;
+	int		 rc;
+
+	if (!ecfr_table_exists(conn, "parties"))
+		return 0;
+	params[0] = sha256;
+	if (ecfr_exec(conn, "UPDATE list_versions SET activated_at = now()"
+	    " WHERE kind = 'entity_list' AND sha256 = $1", 1, params,
+	    cause) != 0)
+		return -1;
+	snprintf(counts, sizeof counts, "{\"EL\": %zu}", doc->nentities);
+	params[0] = source_file;
+	params[1] = sha256;
+	params[2] = doc->date;
+	params[3] = counts;
+	res = PQexecParams(conn, "INSERT INTO list_versions (kind, source_file,"
+	    " sha256, data_date, counts) VALUES ('entity_list', $1, $2, $3,"
+	    " $4::jsonb) ON CONFLICT (kind, sha256) DO NOTHING RETURNING id",
+	    4, NULL, params, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		xasprintf(cause, "database error: %s",
+		    PQresultErrorMessage(res));
+		PQclear(res);
+		return -1;
+	}
+	if (PQntuples(res) == 0) {	/* known file: re-activated above */
+		PQclear(res);
+		return 0;
+	}
+	vid = xstrdup(PQgetvalue(res, 0, 0));
+	PQclear(res);
+	rc = ecfr_insert_parties(conn, vid, doc->entities, doc->nentities,
+	    cause);
+	free(vid);
+	return rc;
+}
+
+/* Write a parsed document in one transaction. */
+int
+ecfr_store(PGconn *conn, const struct ecfr_doc *doc, const char *source_file,
+    const char *sha256, struct ecfr_stats *stats, char **cause)
+{
+	struct sbuf	 b = { NULL, 0, 0 };
+	const char	*params[6];
+	char		 counts[256], ord[32];
+	size_t		 i, j;
+
+	*cause = NULL;
+	snprintf(counts, sizeof counts, "{\"nodes\": %zu, \"eccns\": %zu, "
+	    "\"controls\": %zu, \"exceptions\": %zu, \"groups\": %zu, "
+	    "\"chart\": %zu, \"entities\": %zu}", doc->nnodes, doc->neccns,
+	    doc->ncontrols, doc->nexceptions, doc->ngroups, doc->nchart,
+	    doc->nentities);
+	if (ecfr_exec(conn, "BEGIN", 0, NULL, cause) != 0)
+		return -1;
+	params[0] = doc->scope;
+	params[1] = doc->date;
+	if (ecfr_exec(conn, "DELETE FROM ecfr_versions WHERE scope = $1 AND"
+	    " ecfr_date = $2", 2, params, cause) != 0)
+		goto fail;
+	params[2] = doc->heading;
+	params[3] = source_file;
+	params[4] = sha256;
+	params[5] = counts;
+	if (ecfr_exec(conn, "INSERT INTO ecfr_versions (scope, ecfr_date,"
+	    " heading, source_file, sha256, counts) VALUES ($1, $2, $3, $4,"
+	    " $5, $6::jsonb)", 6, params, cause) != 0)
+		goto fail;
+
+	for (i = 0; i < doc->nnodes; i++) {
+		const struct ecfr_node *n = &doc->nodes[i];
+		char	 line[32];
+
+		snprintf(ord, sizeof ord, "%zu", i);
+		snprintf(line, sizeof line, "%d", n->line);
+		copy_field(&b, doc->scope, false);
+		copy_field(&b, doc->date, false);
+		copy_field(&b, ord, false);
+		copy_field(&b, n->cite, false);
+		copy_field(&b, n->path, false);
+		copy_field(&b, n->parent, false);
+		copy_field(&b, ecfr_kind_name(n->kind), false);
+		copy_field(&b, n->eccn, false);
+		copy_field(&b, n->label, false);
+		copy_field(&b, n->heading, false);
+		copy_field(&b, n->body, false);
+		copy_field(&b, line, true);
+	}
+	if (ecfr_copy(conn, "COPY ecfr_text (scope, ecfr_date, ord, cite, path,"
+	    " parent, kind, eccn, label, heading, body, line) FROM STDIN",
+	    &b, cause) != 0)
+		goto fail;
+
+	sbuf_reset(&b);
+	for (i = 0; i < doc->ncontrols; i++) {
+		const struct ecfr_control *c = &doc->controls[i];
+
+		snprintf(ord, sizeof ord, "%zu", i);
+		copy_field(&b, doc->scope, false);
+		copy_field(&b, doc->date, false);
+		copy_field(&b, c->eccn, false);
+		copy_field(&b, ord, false);
+		copy_field(&b, c->reason, false);
+		copy_field(&b, c->applies, false);
+		copy_field(&b, c->requirement, true);
+	}
+	if (b.len > 0 && ecfr_copy(conn, "COPY ecfr_eccn_controls (scope,"
+	    " ecfr_date, eccn, ord, reason, applies, requirement) FROM STDIN",
+	    &b, cause) != 0)
+		goto fail;
+
+	sbuf_reset(&b);
+	for (i = 0; i < doc->nexceptions; i++) {
+		const struct ecfr_exception *x = &doc->exceptions[i];
+
+		snprintf(ord, sizeof ord, "%zu", i);
+		copy_field(&b, doc->scope, false);
+		copy_field(&b, doc->date, false);
+		copy_field(&b, x->eccn, false);
+		copy_field(&b, ord, false);
+		copy_field(&b, x->code, false);
+		copy_field(&b, x->text, true);
+	}
+	if (b.len > 0 && ecfr_copy(conn, "COPY ecfr_eccn_exceptions (scope,"
+	    " ecfr_date, eccn, ord, code, text) FROM STDIN", &b, cause) != 0)
+		goto fail;
+
+	sbuf_reset(&b);
+	for (i = 0; i < doc->ngroups; i++) {
+		const struct ecfr_group *g = &doc->groups[i];
+
+		for (j = 0; j < i; j++) {
+			if (strcmp(doc->groups[j].group, g->group) == 0 &&
+			    strcmp(doc->groups[j].country_name,
+			    g->country_name) == 0)
+				break;
+		}
+		if (j < i)
+			continue;	/* listed twice */
+		copy_field(&b, doc->scope, false);
+		copy_field(&b, doc->date, false);
+		copy_field(&b, g->group, false);
+		copy_field(&b, g->country_name, false);
+		copy_field(&b, g->country, true);
+	}
+	if (b.len > 0 && ecfr_copy(conn, "COPY ecfr_country_groups (scope,"
+	    " ecfr_date, grp, country_name, country) FROM STDIN", &b,
+	    cause) != 0)
+		goto fail;
+
+	sbuf_reset(&b);
+	for (i = 0; i < doc->nchart; i++) {
+		const struct ecfr_chart_row *c = &doc->chart[i];
+
+		for (j = 0; j < i; j++) {
+			if (strcmp(doc->chart[j].country_name,
+			    c->country_name) == 0)
+				break;
+		}
+		if (j < i)
+			continue;
+		copy_field(&b, doc->scope, false);
+		copy_field(&b, doc->date, false);
+		copy_field(&b, c->country_name, false);
+		copy_field(&b, c->country, false);
+		copy_strv(&b, c->marks, c->nmarks, false);
+		copy_intv(&b, c->footnotes, c->nfootnotes, false);
+		copy_field(&b, c->pointer, true);
+	}
+	if (b.len > 0 && ecfr_copy(conn, "COPY ecfr_chart (scope, ecfr_date,"
+	    " country_name, country, marks, footnotes, pointer) FROM STDIN",
+	    &b, cause) != 0)
+		goto fail;
+
+	sbuf_reset(&b);
+	for (i = 0; i < doc->nentities; i++) {
+		const struct ecfr_entity *e = &doc->entities[i];
+
+		snprintf(ord, sizeof ord, "%zu", i);
+		copy_field(&b, doc->scope, false);
+		copy_field(&b, doc->date, false);
+		copy_field(&b, ord, false);
+		copy_field(&b, e->country_name, false);
+		copy_field(&b, e->country, false);
+		copy_field(&b, e->name, false);
+		copy_strv(&b, e->aliases, e->naliases, false);
+		copy_strv(&b, e->addresses, e->naddresses, false);
+		copy_field(&b, e->license_requirement, false);
+		copy_field(&b, e->review_policy, false);
+		copy_strv(&b, e->fr_citations, e->nfr_citations, false);
+		copy_intv(&b, e->footnotes, e->nfootnotes, true);
+	}
+	if (b.len > 0 && ecfr_copy(conn, "COPY ecfr_entities (scope, ecfr_date,"
+	    " ord, country_name, country, name, aliases, addresses,"
+	    " license_requirement, review_policy, fr_citations, footnotes)"
+	    " FROM STDIN", &b, cause) != 0)
+		goto fail;
+	if (doc->nentities > 0 && ecfr_store_parties(conn, doc, source_file,
+	    sha256, cause) != 0)
+		goto fail;
+	if (doc->nentities > 0 &&
+	    ecfr_exec(conn, "NOTIFY lists_changed", 0, NULL, cause) != 0)
+		goto fail;
+	if (ecfr_exec(conn, "NOTIFY regtext_changed", 0, NULL, cause) != 0 ||
+	    ecfr_exec(conn, "COMMIT", 0, NULL, cause) != 0)
+		goto fail;
+	free(b.s);
+	if (stats != NULL) {
+		stats->nodes = doc->nnodes;
+		stats->eccns = doc->neccns;
+		stats->groups = doc->ngroups;
+		stats->chart = doc->nchart;
+		stats->entities = doc->nentities;
+	}
+	return 0;
+fail:
+	free(b.s);
+	{
+		PGresult *res = PQexec(conn, "ROLLBACK");
+
+		PQclear(res);
+	}
+	return -1;
+}
+
+/* Parse a file and store it: `earctl import ecfr FILE [--date D]`. */
+int
+ecfr_import_file(PGconn *conn, const char *path, const char *date,
+    struct ecfr_stats *stats, char **cause)
+{
+	struct ecfr_doc	*doc;
+	char		 sha[65];
+	const char	*base;
+	int		 rc;
+
+	if (ecfr_sha256_file(path, sha, cause) != 0)
+		return -1;
+	if ((doc = ecfr_parse_file(path, date, cause)) == NULL)
+		return -1;
+	base = strrchr(path, '/') != NULL ? strrchr(path, '/') + 1 : path;
+	rc = ecfr_store(conn, doc, base, sha, stats, cause);
+	if (rc == 0)
+		log_info("imported eCFR %s as of %s: %zu text nodes, %zu ECCNs, "
+		    "%zu group memberships, %zu chart rows, %zu entities",
+		    doc->scope, doc->date, doc->nnodes, doc->neccns,
+		    doc->ngroups, doc->nchart, doc->nentities);
+	ecfr_free(doc);
+	return rc;
+}

@@ -164,6 +164,9 @@ void	 ecfr_entity_clear(struct ecfr_entity *);
 /* Numbers in regulation text: "4,800", "5.92", "10^26", "2.5 × 10^25". */
 size_t	 ecfr_text_numbers(const char *, double *, size_t);
 bool	 ecfr_text_has_number(const char *, double);
+/* Insert entities as parties of list_versions id (text); fr.c uses it. */
+int	 ecfr_insert_parties(PGconn *, const char *, const struct ecfr_entity *,
+	     size_t, char **) MUSTCHECK;
 
 /*
  * fr.c: a Federal Register rule (RULE with PREAMB, REGTEXT/AMDPAR and
