@@ -84,62 +84,6 @@ const struct cmd_entry cmd_table[] = {
 };
 const size_t cmd_table_size = nitems(cmd_table);
 
-/* Reset getopt_long() for a command's own option parsing. */
-void
-cli_getopt_reset(void)
-{
-	optind = 0;
-	opterr = 1;
-}
-
-/* Print a message to stderr, prefixed with the program name. */
-void
-cli_warnx(const char *fmt, ...)
-{
-	va_list	ap;
-
-	fputs("earctl: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
-
-/* Report a usage error of the current command; returns CLI_EXIT_USAGE. */
-int
-cli_usage_error(struct cmd_ctx *ctx, const char *fmt, ...)
-{
-	va_list	ap;
-
-	fputs("earctl: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	if (ctx != NULL && ctx->entry != NULL)
-		fprintf(stderr, "Try \"earctl %s --help\".\n",
-		    ctx->entry->name);
-	return (CLI_EXIT_USAGE);
-}
-
-/* Map a verdict to the documented exit code. */
-int
-cli_exit_for_verdict(const char *verdict)
-{
-	if (verdict == NULL)
-		return (CLI_EXIT_ERROR);
-	if (strcmp(verdict, "not_subject") == 0 ||
-	    strcmp(verdict, "no_license_required") == 0)
-		return (CLI_EXIT_OK);
-	if (strcmp(verdict, "license_exception") == 0)
-		return (CLI_EXIT_EXCEPTION);
-	if (strcmp(verdict, "license_required") == 0)
-		return (CLI_EXIT_REQUIRED);
-	if (strcmp(verdict, "needs_review") == 0)
-		return (CLI_EXIT_REVIEW);
-	return (CLI_EXIT_ERROR);
-}
-
 /* How many words of argv match a multi-word command name (0: none). */
 static int
 cmd_match(const char *name, int argc, char **argv)

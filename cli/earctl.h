@@ -69,15 +69,11 @@ struct cmd_entry {
 	int		(*exec)(struct cmd_ctx *, int, char **);
 };
 
-/* earctl.c */
+/* earctl.c (not in libearctl.a: tests #include it with EARCTL_NO_MAIN) */
 extern const struct cmd_entry cmd_table[];
 extern const size_t cmd_table_size;
 const struct cmd_entry *cmd_find(int, char **, int *);
 int	 cmd_run(int, char **);
-void	 cli_getopt_reset(void);
-int	 cli_usage_error(struct cmd_ctx *, const char *, ...) PRINTFLIKE(2, 3);
-void	 cli_warnx(const char *, ...) PRINTFLIKE(1, 2);
-int	 cli_exit_for_verdict(const char *);
 
 /*
  * http.c: a small blocking HTTP/1.1 client, one request per connection
@@ -150,6 +146,10 @@ int	 cli_reply_exit(int, json_t *);			/* non-2xx -> print, exit */
 char	*cli_json_text(json_t *);			/* a scalar as text; free */
 const char *cli_json_str(json_t *, const char *);	/* object key as string */
 void	 cli_csv_field(FILE *, const char *);
+void	 cli_getopt_reset(void);			/* before getopt_long */
+int	 cli_usage_error(struct cmd_ctx *, const char *, ...) PRINTFLIKE(2, 3);
+void	 cli_warnx(const char *, ...) PRINTFLIKE(1, 2);	/* "earctl: ..." */
+int	 cli_exit_for_verdict(const char *);		/* verdict -> exit code */
 
 /* cmd_db.c */
 int	 cmd_db_migrate_exec(struct cmd_ctx *, int, char **);
