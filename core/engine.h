@@ -123,6 +123,13 @@ struct ruleset {
 	size_t			 npostures;
 };
 
+/* pred.c: moving names between sets. */
+void	 strset_merge(struct strset *, struct strset *);
+
+/* pred.c: thresholds named in a predicate (fact, operator, number). */
+typedef void (*pred_threshold_cb)(const char *, const char *, double, void *);
+void	 pred_walk_thresholds(const struct pred *, pred_threshold_cb, void *);
+
 /* The two layers of docs/ruleset.md, "Determination". */
 enum rs_layer { LAYER_ENFORCED, LAYER_TEXT };
 

@@ -12,7 +12,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "ear.h"
+#include "engine.h"
 
 /* Sets of names. */
 
@@ -69,8 +69,8 @@ strset_to_json(const struct strset *ss)
 	return (a);
 }
 
-/* Move every name of from into to. */
-static void
+/* Move every name of from into to (which may be NULL). */
+void
 strset_merge(struct strset *to, struct strset *from)
 {
 	size_t	 i;
@@ -830,4 +830,22 @@ tv_name(enum tv t)
 	default:
 		return ("unknown");
 	}
+}
+
+/*
+ * Call cb for every comparison of a fact with a number literal in p: the
+ * thresholds a determination reports margins to.
+ */
+void
+pred_walk_thresholds(const struct pred *p, pred_threshold_cb cb, void *arg)
+{
+	static const char *ops[] = { [P_GE] = ">=", [P_GT] = ">",
+	    [P_LE] = "<=", [P_LT] = "<", [P_EQ] = "==", [P_NE] = "!=" };
+	size_t	 i;
+
+	for (i = 0; i < p->nkids; i++)
+		pred_walk_thresholds(p->kids[i], cb, arg);
+	if (p->op >= P_GE && p->op <= P_NE && p->expr != NULL &&
+	    p->expr->type == E_NUM)
+		cb(p->fact, ops[p->op], p->expr->num, arg);
 }
