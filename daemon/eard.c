@@ -19,13 +19,9 @@
 
 #include "eard.h"
 
-struct event_base	*ev_base;
-int64_t			 eard_started_us;
-
 static const char	*eard_config_file;
 static char		**eard_overrides;	/* key, value pairs */
 static size_t		 eard_noverrides;
-static bool		 eard_stop;
 static int64_t		 eard_stop_deadline;
 static struct event	*eard_stop_timer;
 
@@ -48,21 +44,6 @@ eard_usage(FILE *f)
 	    "...); EARD_DATABASE_URL overrides database_url from the file.\n"
 	    "Keys [default]:\n");
 	config_print_help(f);
-}
-
-int64_t
-eard_now_us(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-bool
-eard_stopping(void)
-{
-	return eard_stop;
 }
 
 /* "--database-url" -> "database_url" if that is a key. */
@@ -179,13 +160,13 @@ eard_signal(evutil_socket_t sig, short what, void *arg)
 		eard_reload();
 		return;
 	}
-	if (eard_stop) {
+	if (eard_stopping()) {
 		log_warnx("second signal: exiting now");
 		exit(1);
 	}
 	log_info("received %s; stopping", sig == SIGTERM ? "SIGTERM" :
 	    "SIGINT");
-	eard_stop = true;
+	eard_set_stopping();
 	server_stop_accepting();
 	eard_stop_deadline = eard_now_us() + (int64_t)cfg.stop_timeout *
 	    1000000;

@@ -33,11 +33,12 @@ struct ruleset;
 struct check;
 struct evhttp_request;
 
-/* eard.c: main, signals, the loop. */
+/* eard.c: main, signals, the loop (these globals are defined in server.c). */
 extern struct event_base	*ev_base;
 extern int64_t			 eard_started_us;	/* CLOCK_REALTIME */
 int64_t	 eard_now_us(void);
 bool	 eard_stopping(void);
+void	 eard_set_stopping(void);
 
 /*
  * config.c: the declarative key table (pgbouncer CF_ABS style). The table

@@ -50,7 +50,7 @@ static void	pgsocket_start(struct pgsocket *);
 static void	pgsocket_send_next(struct pgsocket *);
 static void	pgsocket_destroy(struct pgsocket *);
 
-/* Keep a message without libpq's trailing newline. */
+/* Keep the first line of a libpq message (the rest is a hint). */
 static void
 pgsocket_set_error(struct pgsocket *pgs, const char *msg)
 {
@@ -59,10 +59,22 @@ pgsocket_set_error(struct pgsocket *pgs, const char *msg)
 	free(pgs->last_error);
 	if (msg == NULL || *msg == '\0')
 		msg = "connection lost";
-	len = strlen(msg);
-	while (len > 0 && (msg[len - 1] == '\n' || msg[len - 1] == ' '))
+	len = strcspn(msg, "\n");
+	while (len > 0 && msg[len - 1] == ' ')
 		len--;
 	pgs->last_error = xstrndup(msg, len);
+}
+
+/* Server notices go to the log, not to stderr raw. */
+static void
+pgsocket_notice(void *arg, const char *msg)
+{
+	size_t	 len = strlen(msg);
+
+	(void)arg;
+	while (len > 0 && msg[len - 1] == '\n')
+		len--;
+	log_info("database: %.*s", (int)len, msg);
 }
 
 /* Wait for the given events on the connection's socket. */
@@ -225,6 +237,7 @@ pgsocket_start(struct pgsocket *pgs)
 		pgsocket_lost(pgs, PQerrorMessage(pgs->conn));
 		return;
 	}
+	PQsetNoticeProcessor(pgs->conn, pgsocket_notice, pgs);
 	if (PQsetnonblocking(pgs->conn, 1) == -1) {
 		pgsocket_lost(pgs, PQerrorMessage(pgs->conn));
 		return;

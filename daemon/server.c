@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
@@ -22,6 +23,14 @@
 #include <openssl/evp.h>
 
 #include "eard.h"
+
+/*
+ * The loop's globals (declared in eard.h's eard.c section) live here so that
+ * libeard.a is complete without eard.c: unit tests link it alone.
+ */
+struct event_base		*ev_base;
+int64_t				 eard_started_us;
+static bool			 server_stopping;
 
 static struct evhttp		*server_http;
 static struct evhttp_bound_socket *server_unix;
@@ -40,6 +49,29 @@ static size_t			 server_nconns;
 static const char *const server_roles[] = {
 	"none", "pipeline", "analyst", "counsel", "admin"
 };
+
+/* Wall-clock microseconds. */
+int64_t
+eard_now_us(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* True once SIGTERM/SIGINT arrived. */
+bool
+eard_stopping(void)
+{
+	return server_stopping;
+}
+
+void
+eard_set_stopping(void)
+{
+	server_stopping = true;
+}
 
 const char *
 server_role_name(enum role r)
