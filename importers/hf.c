@@ -357,6 +357,49 @@ hf_name_from_path(const char *path, char **developer)
 	return name;
 }
 
+/*
+ * Python's json module writes NaN, Infinity and -Infinity, which JSON does
+ * not have (Nemotron-H's config has one): a copy with them as null.
+ */
+static char *
+hf_sanitize(const char *buf, size_t len, size_t *outlen)
+{
+	static const char *const bad[] = { "-Infinity", "Infinity", "NaN" };
+	char	*out;
+	size_t	 i, j, n = 0;
+	bool	 str = false, hit;
+
+	out = xmalloc(len * 2 + 1);
+	for (i = 0; i < len; i++) {
+		if (str) {
+			out[n++] = buf[i];
+			if (buf[i] == '\\' && i + 1 < len)
+				out[n++] = buf[++i];
+			else if (buf[i] == '"')
+				str = false;
+			continue;
+		}
+		if (buf[i] == '"')
+			str = true;
+		hit = false;
+		for (j = 0; j < nitems(bad) && !hit; j++) {
+			size_t l = strlen(bad[j]);
+
+			if (len - i >= l && memcmp(buf + i, bad[j], l) == 0) {
+				memcpy(out + n, "null", 4);
+				n += 4;
+				i += l - 1;
+				hit = true;
+			}
+		}
+		if (!hit)
+			out[n++] = buf[i];
+	}
+	out[n] = '\0';
+	*outlen = n;
+	return out;
+}
+
 static int
 hf_parse(const char *buf, size_t len, const char *path,
     struct registry_set *set, char **cause)
@@ -369,6 +412,13 @@ hf_parse(const char *buf, size_t len, const char *path,
 	const char		*np;
 
 	config = json_loadb(buf, len, JSON_DECODE_INT_AS_REAL, &jerr);
+	if (config == NULL) {
+		size_t	 clen;
+		char	*clean = hf_sanitize(buf, len, &clen);
+
+		config = json_loadb(clean, clen, JSON_DECODE_INT_AS_REAL, NULL);
+		free(clean);
+	}
 	if (config == NULL) {
 		xasprintf(cause, "%d: invalid JSON: %s", jerr.line, jerr.text);
 		return -1;
