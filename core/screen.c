@@ -72,6 +72,7 @@ struct screen_name {		/* a name or an alias of a party */
 	uint32_t	 tok_off;	/* into index->toks */
 	uint16_t	 ntok;
 	bool		 alias;
+	double		 wsum;		/* total weight of its tokens */
 	char		*text;
 	char		*matched_on;	/* "name" or "alias \"...\"" */
 };
@@ -88,6 +89,7 @@ struct screen_index {
 	struct smap		 vocab;		/* token -> vocab id */
 	char			**vstr;		/* vocab id -> token */
 	double			*vweight;	/* vocab id -> weight (0: form word) */
+	uint8_t			*vstop;		/* vocab id -> a particle */
 	uint32_t		*vdf;
 	uint32_t		*post_off;	/* CSR: vocab id -> names */
 	uint32_t		*post;
@@ -140,17 +142,41 @@ static const char *screen_form_words[] = {
 	"ojsc", "oo", "ood", "ooo", "otkrytoe", "otvetstvennostyu", "oy", "oyj",
 	"pao", "pjsc", "plc", "pllc", "pp", "private", "psc", "pt", "pte",
 	"pty", "public", "publichnoe", "pvt", "qsc", "sa", "sab", "sae",
-	"saog", "sapi", "sarl", "sas", "sasu", "sdn", "se", "sl", "snc", "sp",
+	"sal", "saog", "sapi", "sarl", "sas", "sasu", "sdn", "se", "sl", "snc", "sp",
 	"spa", "spc", "sprl", "srl", "sro", "stock", "tbk", "tov",
 	"tovarystvo", "ug", "ulc", "wll", "yk", "zao", "zakrytoe", "zrt",
-	"aktsionernoe", "aktsionernoye", "obshestvo",
+	"aktsionernoe", "aktsionernoye", "obshestvo", "anonim", "sirketi",
+	"sti",
 };
 
 /* Particles: no weight, and not part of an acronym. */
 static const char *screen_stop_words[] = {
 	"a", "and", "da", "de", "del", "der", "des", "di", "do", "du", "e",
-	"et", "for", "fur", "la", "le", "of", "the", "und", "y",
+	"et", "for", "fur", "la", "le", "of", "the", "und", "ve", "y",
 };
+
+/*
+ * Generic words of company names: common in any language, so the lists'
+ * own frequencies understate how little they say. Their weight is cut.
+ */
+static const char *screen_generic_words[] = {
+	"advanced", "air", "asia", "aviation", "bank", "capital", "center",
+	"chemical", "commercial", "communication", "construction", "consulting",
+	"data", "development", "digital", "east", "electric", "electronic",
+	"energy", "engineering", "enterprise", "equipment", "export",
+	"finance", "financial", "first", "general", "global", "gold", "golden",
+	"group", "health", "holding", "import", "industrial", "industry",
+	"information", "innovation", "international", "investment",
+	"logistic", "machinery", "management", "manufacturing", "marine",
+	"material", "media", "medical", "metal", "network", "new", "north",
+	"ocean", "oil", "pacific", "petroleum", "power", "product",
+	"production", "project", "research", "resource", "science",
+	"scientific", "sea", "security", "service", "shipping", "smart",
+	"software", "solution", "south", "star", "supply", "system",
+	"technical", "technology", "telecom", "trade", "trading", "transport",
+	"united", "west", "world",
+};
+#define SCREEN_GENERIC_FACTOR	0.3
 
 /* Abbreviations as written in the lists and by users. */
 static const struct {
@@ -203,6 +229,8 @@ screen_tables_init(void)
 	    sizeof *screen_form_words, screen_cmp_str);
 	qsort(screen_stop_words, nitems(screen_stop_words),
 	    sizeof *screen_stop_words, screen_cmp_str);
+	qsort(screen_generic_words, nitems(screen_generic_words),
+	    sizeof *screen_generic_words, screen_cmp_str);
 	__atomic_store_n(&done, 1, __ATOMIC_RELEASE);
 }
 
@@ -344,7 +372,7 @@ screen_normalise(const char *in)
 	utf8proc_ssize_t	 n, i, step;
 	utf8proc_int32_t	 cp;
 	struct sbuf		 b = { NULL, 0, 0 };
-	size_t			 toklen = 0, j;
+	size_t			 seglen = 0, j;
 	bool			 sep = false;
 	utf8proc_uint8_t	 enc[4];
 	const char		*to;
@@ -390,22 +418,27 @@ screen_normalise(const char *in)
 		if (to != NULL) {
 			if (*to == '\0')
 				continue;
-			if (sep && b.len > 0) {
+			if (sep && b.len > 0)
 				sbuf_add(&b, " ", 1);
-				toklen = 0;
-			}
+			if (sep)
+				seglen = 0;
 			sep = false;
 			sbuf_add(&b, to, strlen(to));
-			toklen++;
+			seglen++;
 			continue;
 		}
 		/* Apostrophes join ("Mo'er" is one word). */
 		if (cp == '\'' || cp == 0x2019 || cp == 0x2018 ||
 		    cp == 0x02bc || cp == '`' || cp == 0x00b4)
 			continue;
-		/* A dot after a lone letter joins initials: S.A. -> sa. */
-		if (cp == '.' && toklen == 1 && !sep)
+		/* An ampersand inside initials joins them: B&W -> bw. */
+		if (cp == '&' && !sep && seglen > 0 && seglen <= 2)
 			continue;
+		/* A dot after a lone letter joins initials: S.A.L. -> sal. */
+		if (cp == '.' && seglen == 1 && !sep) {
+			seglen = 0;
+			continue;
+		}
 		cat = utf8proc_category(cp);
 		if (cat >= UTF8PROC_CATEGORY_LU && cat <= UTF8PROC_CATEGORY_LO) {
 			/* letters */
@@ -416,15 +449,14 @@ screen_normalise(const char *in)
 			sep = true;
 			continue;
 		}
-		if (sep && b.len > 0) {
+		if (sep && b.len > 0)
 			sbuf_add(&b, " ", 1);
-			toklen = 0;
-		}
+		if (sep)
+			seglen = 0;
 		sep = false;
-		step = step > 0 ? step : 1;
 		sbuf_add(&b, (const char *)enc,
 		    (size_t)utf8proc_encode_char(cp, enc));
-		toklen++;
+		seglen++;
 	}
 	free(mapped);
 	return (b.s);
@@ -963,6 +995,7 @@ screen_index_build(const json_t *doc, char **cause)
 	n = ix->nvocab;
 	ix->vdf = xcalloc(n + 1, sizeof *ix->vdf);
 	ix->vweight = xcalloc(n + 1, sizeof *ix->vweight);
+	ix->vstop = xcalloc(n + 1, sizeof *ix->vstop);
 	ix->post_off = xcalloc(n + 1, sizeof *ix->post_off);
 	seen = xcalloc(n + 1, sizeof *seen);
 	for (i = 0; i < n; i++)
@@ -1003,11 +1036,20 @@ screen_index_build(const json_t *doc, char **cause)
 	/* Weights: squared IDF; form words and particles weigh nothing. */
 	N = (double)ix->nnames + 1.0;
 	for (i = 0; i < n; i++) {
+		ix->vstop[i] = screen_is_stop_word(ix->vstr[i]);
 		if (ix->vstr[i][0] == '#' || screen_is_form_word(ix->vstr[i]) ||
-		    screen_is_stop_word(ix->vstr[i]))
+		    ix->vstop[i])
 			continue;
 		idf = log(N / (ix->vdf[i] + 0.5));
 		ix->vweight[i] = idf > 0 ? idf * idf : 0;
+		if (screen_in_table(screen_generic_words,
+		    nitems(screen_generic_words), ix->vstr[i]))
+			ix->vweight[i] *= SCREEN_GENERIC_FACTOR;
+	}
+	for (i = 0; i < ix->nnames; i++) {
+		sn = &ix->names[i];
+		for (k = sn->tok_off; k < sn->tok_off + sn->ntok; k++)
+			ix->names[i].wsum += ix->vweight[ix->toks[k]];
 	}
 	idf = log(N / 0.5);
 	ix->unknown_weight = idf * idf;
@@ -1111,6 +1153,7 @@ screen_index_unref(struct screen_index *ix)
 		free(ix->vstr[i]);
 	free(ix->vstr);
 	free(ix->vweight);
+	free(ix->vstop);
 	free(ix->vdf);
 	free(ix->post_off);
 	free(ix->post);
@@ -1180,101 +1223,10 @@ struct screen_qtok {
 	uint32_t	 var[SCREEN_MAX_VARIANTS];
 	double		 sim[SCREEN_MAX_VARIANTS];
 	int32_t		 acronym;	/* vocab id of "#text", or -1 */
+	bool		 acronym_ok;	/* may be an acronym */
 };
 
-/* Find known tokens close to an unknown one through the trigram index. */
-static void
-screen_fuzzy(const struct screen_index *ix, struct screen_qtok *q)
-{
-	char		 padded[80], tri[4];
-	uint32_t	*slot, v, cand[512];
-	uint16_t	 hits[512];
-	size_t		 k, i, ncand = 0, ntri = 0, need;
-	double		 s;
-
-	if (strlen(q->text) < 4 || strlen(q->text) > 60)
-		return;
-	snprintf(padded, sizeof padded, "^%s$", q->text);
-	for (k = 0; padded[k + 2] != '\0'; k++) {
-		screen_trigram(padded + k, tri);
-		ntri++;
-		if ((slot = smap_get(&ix->trigrams, tri)) == NULL)
-			continue;
-		if (ix->tri_off[*slot + 1] - ix->tri_off[*slot] > 4000)
-			continue;	/* too common to help */
-		for (i = ix->tri_off[*slot]; i < ix->tri_off[*slot + 1]; i++) {
-			v = ix->tri_post[i];
-			for (size_t c = 0; c < ncand; c++) {
-				if (cand[c] == v) {
-					hits[c]++;
-					goto next;
-				}
-			}
-			if (ncand < nitems(cand)) {
-				cand[ncand] = v;
-				hits[ncand++] = 1;
-			}
-next:			;
-		}
-	}
-	need = ntri / 3 > 1 ? ntri / 3 : 1;
-	for (i = 0; i < ncand && q->nvar < SCREEN_MAX_VARIANTS; i++) {
-		if (hits[i] < need)
-			continue;
-		s = screen_jaro_winkler(q->text, ix->vstr[cand[i]]);
-		if (s < SCREEN_FUZZY_MIN)
-			continue;
-		q->var[q->nvar] = cand[i];
-		q->sim[q->nvar++] = s;
-	}
-}
-
-/* Prepare the query's tokens: weights, known variants, acronym keys. */
-static size_t
-screen_query_tokens(const struct screen_index *ix, struct screen_tokens *st,
-    struct screen_qtok *q)
-{
-	size_t		 i, j;
-	uint32_t	*v;
-	char		 key[20];
-	double		 best;
-
-	for (i = 0; i < st->n; i++) {
-		memset(&q[i], 0, sizeof q[i]);
-		q[i].text = st->v[i];
-		q[i].acronym = -1;
-		if (screen_is_form_word(st->v[i]) ||
-		    screen_is_stop_word(st->v[i])) {
-			q[i].ignored = true;
-			continue;
-		}
-		if ((v = smap_get(&ix->vocab, st->v[i])) != NULL) {
-			q[i].var[0] = *v;
-			q[i].sim[0] = 1.0;
-			q[i].nvar = 1;
-			q[i].weight = ix->vweight[*v];
-		} else {
-			/* A typo of a known word weighs what that word does. */
-			screen_fuzzy(ix, &q[i]);
-			q[i].weight = ix->unknown_weight;
-			best = 0;
-			for (j = 0; j < q[i].nvar; j++) {
-				if (q[i].sim[j] > best) {
-					best = q[i].sim[j];
-					q[i].weight = ix->vweight[q[i].var[j]];
-				}
-			}
-		}
-		if (screen_acronym_ok(st->v[i])) {
-			snprintf(key, sizeof key, "#%s", st->v[i]);
-			if ((v = smap_get(&ix->vocab, key)) != NULL)
-				q[i].acronym = (int32_t)*v;
-		}
-	}
-	return (st->n);
-}
-
-/* A map from name id to an accumulated bound, for candidate generation. */
+/* A map from an id to an accumulated number (candidates, trigram hits). */
 struct screen_acc {
 	uint32_t	*keys;
 	double		*vals;
@@ -1317,6 +1269,177 @@ screen_acc_add(struct screen_acc *a, uint32_t k, double v)
 		a->n++;
 	}
 	a->vals[i] += v;
+}
+
+/*
+ * Per-thread scratch for candidate generation: a dense array over name ids
+ * (zero between queries) and the ids touched, so a query allocates nothing
+ * in proportion to the lists. Kept for the thread's life.
+ */
+struct screen_scratch {
+	float		*val;
+	uint32_t	*touched;
+	size_t		 ntouched;
+	size_t		 cap;
+};
+static __thread struct screen_scratch screen_tls;
+
+/* This thread's scratch, large enough for n names and all zero. */
+static struct screen_scratch *
+screen_scratch_get(size_t n)
+{
+	struct screen_scratch	*s = &screen_tls;
+
+	if (s->cap < n) {
+		free(s->val);
+		free(s->touched);
+		s->val = xcalloc(n, sizeof *s->val);
+		s->touched = xcalloc(n, sizeof *s->touched);
+		s->cap = n;
+	}
+	s->ntouched = 0;
+	return (s);
+}
+
+static inline void
+screen_scratch_add(struct screen_scratch *s, uint32_t k, double v)
+{
+	if (s->val[k] == 0)
+		s->touched[s->ntouched++] = k;
+	s->val[k] += (float)v;
+	if (s->val[k] == 0)	/* never leave a touched entry at zero */
+		s->val[k] = 1e-9f;
+}
+
+/* The similarity a fuzzy pair counts for: Jaro-Winkler stretched, so a
+ * near miss weighs clearly less than the word itself. */
+static double
+screen_fuzzy_sim(const char *a, const char *b)
+{
+	double	jw = screen_jaro_winkler(a, b);
+	size_t	la = strlen(a), lb = strlen(b);
+
+	/* Short words: one letter off is already another word. */
+	if (jw < ((la < lb ? la : lb) <= 5 ? 0.93 : SCREEN_FUZZY_MIN))
+		return (0);
+	return (1.0 - 2.5 * (1.0 - jw));
+}
+
+/* Whether an unknown token is a misspelt form word ("limied"). */
+static bool
+screen_fuzzy_form_word(const char *t)
+{
+	size_t	i;
+
+	if (strlen(t) < 5)
+		return (false);
+	for (i = 0; i < nitems(screen_form_words); i++) {
+		if (strlen(screen_form_words[i]) >= 5 &&
+		    screen_jaro_winkler(t, screen_form_words[i]) >= 0.92)
+			return (true);
+	}
+	return (false);
+}
+
+/* Find known tokens close to an unknown one through the trigram index. */
+static void
+screen_fuzzy(const struct screen_index *ix, struct screen_qtok *q)
+{
+	char		 padded[80], tri[4];
+	uint32_t	*slot, v;
+	struct screen_acc acc = { NULL, NULL, 0, 0 };
+	size_t		 k, i, j, ntri = 0;
+	double		 s, need;
+
+	if (strlen(q->text) < 4 || strlen(q->text) > 60)
+		return;
+	snprintf(padded, sizeof padded, "^%s$", q->text);
+	for (k = 0; padded[k + 2] != '\0'; k++) {
+		screen_trigram(padded + k, tri);
+		ntri++;
+		if ((slot = smap_get(&ix->trigrams, tri)) == NULL)
+			continue;
+		for (i = ix->tri_off[*slot]; i < ix->tri_off[*slot + 1]; i++)
+			screen_acc_add(&acc, ix->tri_post[i], 1);
+	}
+	/* One edit changes at most three trigrams. */
+	need = ntri > 4 ? ntri - 4 : 1;
+	for (i = 0; i < acc.cap; i++) {
+		if (acc.keys[i] == UINT32_MAX || acc.vals[i] < need)
+			continue;
+		v = acc.keys[i];
+		if (q->nvar > 0 && q->var[0] == v)
+			continue;	/* the word itself */
+		if ((s = screen_fuzzy_sim(q->text, ix->vstr[v])) == 0)
+			continue;
+		if (q->nvar < SCREEN_MAX_VARIANTS) {
+			q->var[q->nvar] = v;
+			q->sim[q->nvar++] = s;
+			continue;
+		}
+		/* Keep the closest ones. */
+		for (j = 0; j < q->nvar; j++) {
+			if (q->sim[j] < s) {
+				q->var[j] = v;
+				q->sim[j] = s;
+				break;
+			}
+		}
+	}
+	free(acc.keys);
+	free(acc.vals);
+}
+
+/* Prepare the query's tokens: weights, known variants, acronym keys. */
+static size_t
+screen_query_tokens(const struct screen_index *ix, struct screen_tokens *st,
+    struct screen_qtok *q)
+{
+	size_t		 i, j;
+	uint32_t	*v;
+	char		 key[20];
+	double		 best;
+
+	for (i = 0; i < st->n; i++) {
+		memset(&q[i], 0, sizeof q[i]);
+		q[i].text = st->v[i];
+		q[i].acronym = -1;
+		if (screen_is_form_word(st->v[i]) ||
+		    screen_is_stop_word(st->v[i])) {
+			q[i].ignored = true;
+			continue;
+		}
+		if ((v = smap_get(&ix->vocab, st->v[i])) != NULL) {
+			q[i].var[0] = *v;
+			q[i].sim[0] = 1.0;
+			q[i].nvar = 1;
+			q[i].weight = ix->vweight[*v];
+			/* A word only a name or two has may be their typo. */
+			if (ix->vdf[*v] <= 3)
+				screen_fuzzy(ix, &q[i]);
+		} else if (screen_fuzzy_form_word(st->v[i])) {
+			q[i].ignored = true;
+			continue;
+		} else {
+			/* A typo of a known word weighs what that word does. */
+			screen_fuzzy(ix, &q[i]);
+			q[i].weight = ix->unknown_weight;
+			best = 0;
+			for (j = 0; j < q[i].nvar; j++) {
+				if (q[i].sim[j] > best) {
+					best = q[i].sim[j];
+					q[i].weight = ix->vweight[q[i].var[j]];
+				}
+			}
+		}
+		if (screen_acronym_ok(st->v[i])) {
+			q[i].acronym_ok = true;
+			snprintf(key, sizeof key, "#%s", st->v[i]);
+			if ((v = smap_get(&ix->vocab, key)) != NULL)
+				q[i].acronym = (int32_t)*v;
+		}
+	}
+	return (st->n);
 }
 
 /* The result of scoring one name against the query. */
@@ -1407,12 +1530,12 @@ screen_score_name(const struct screen_index *ix, const struct screen_qtok *q,
 	/* An unaligned query token may be the acronym of the rest (SMIC). */
 	for (i = 0; i < nq; i++) {
 		if (q[i].ignored || sc->align[i] != -1 ||
-		    !screen_acronym_ok(q[i].text))
+		    !q[i].acronym_ok)
 			continue;
 		na = na2 = 0;
 		m1 = m2 = 0;
 		for (j = 0; j < ne; j++) {
-			if (eused[j] || screen_is_stop_word(ix->vstr[et[j]]))
+			if (eused[j] || ix->vstop[et[j]])
 				continue;
 			acr[na++] = ix->vstr[et[j]][0];
 			m1 |= 1ULL << j;
@@ -1500,49 +1623,56 @@ screen_run(const struct screen_index *ix, const char *name,
     struct screen_tokens *st, struct screen_qtok *q, size_t *nqp,
     struct screen_score **out)
 {
-	struct screen_acc	 acc = { NULL, NULL, 0, 0 };
+	struct screen_scratch	*acc;
 	struct screen_short	*sh;
 	struct screen_score	*sc, *best;
 	size_t			 nq, i, j, k, nsh = 0, nsc = 0, nbest = 0;
 	uint32_t		 v, *partybest;
-	double			 min;
+	double			 min = o->min_score, wq = 0, est;
 
 	screen_tokens_make(name, st);
 	nq = screen_query_tokens(ix, st, q);
 	*nqp = nq;
 	*out = NULL;
+	for (i = 0; i < nq; i++)
+		if (!q[i].ignored)
+			wq += q[i].weight;
+	acc = screen_scratch_get(ix->nnames);
 	for (i = 0; i < nq; i++) {
 		if (q[i].ignored)
 			continue;
 		for (j = 0; j < q[i].nvar; j++) {
 			v = q[i].var[j];
 			for (k = ix->post_off[v]; k < ix->post_off[v + 1]; k++)
-				screen_acc_add(&acc, ix->post[k],
+				screen_scratch_add(acc, ix->post[k],
 				    q[i].sim[j] * q[i].weight);
 		}
 		if (q[i].acronym >= 0) {
 			v = (uint32_t)q[i].acronym;
 			for (k = ix->post_off[v]; k < ix->post_off[v + 1]; k++)
-				screen_acc_add(&acc, ix->post[k],
+				screen_scratch_add(acc, ix->post[k],
 				    q[i].weight);
 		}
 	}
-	if (acc.n == 0) {
-		free(acc.keys);
-		free(acc.vals);
+	if (acc->ntouched == 0)
+		return (0);
+	sh = xcalloc(acc->ntouched, sizeof *sh);
+	for (i = 0; i < acc->ntouched; i++) {
+		v = acc->touched[i];
+		/* The score if the entry's matched words weighed the query's;
+		 * far below what would be listed, it is not worth scoring. */
+		est = 2 * acc->val[v] / (wq + ix->names[v].wsum + 1e-9);
+		acc->val[v] = 0;
+		if (est < min * 0.5)
+			continue;
+		sh[nsh].name = v;
+		sh[nsh++].bound = est;
+	}
+	acc->ntouched = 0;
+	if (nsh == 0) {
+		free(sh);
 		return (0);
 	}
-	sh = xcalloc(acc.n, sizeof *sh);
-	for (i = 0; i < acc.cap; i++) {
-		if (acc.keys[i] == UINT32_MAX)
-			continue;
-		/* Shorter names first among equals: a closer fit. */
-		sh[nsh].name = acc.keys[i];
-		sh[nsh++].bound = acc.vals[i] /
-		    (1.0 + 0.01 * ix->names[acc.keys[i]].ntok);
-	}
-	free(acc.keys);
-	free(acc.vals);
 	qsort(sh, nsh, sizeof *sh, screen_cmp_short);
 	if (nsh > SCREEN_SHORTLIST)
 		nsh = SCREEN_SHORTLIST;
@@ -1554,7 +1684,6 @@ screen_run(const struct screen_index *ix, const char *name,
 	qsort(sc, nsc, sizeof *sc, screen_cmp_score);
 
 	/* Best name per party. */
-	min = o->min_score;
 	best = xcalloc(nsc + 1, sizeof *best);
 	partybest = xcalloc(nsc + 1, sizeof *partybest);
 	for (i = 0; i < nsc; i++) {
