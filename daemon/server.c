@@ -96,20 +96,15 @@ server_parse_role(const char *s, enum role *out)
 }
 
 /*
- * May a peer with role have use a route needing need? Roles are ordered
- * (pipeline < analyst < counsel < admin) except that an analyst only reads:
- * a route for pipelines (checks) is not an analyst's.
+ * May a peer with role have use a route needing need? Roles are ordered:
+ * pipeline < analyst < counsel < admin; each includes the ones below.
  */
 bool
 server_role_allows(enum role have, enum role need)
 {
 	if (need == ROLE_NONE)
 		return true;
-	if (have == ROLE_NONE)
-		return false;
-	if (have == ROLE_ANALYST && need == ROLE_PIPELINE)
-		return false;
-	return have >= need;
+	return have != ROLE_NONE && have >= need;
 }
 
 /*

@@ -69,6 +69,53 @@ case "$BODY" in
 *) t_fail "metrics say the database is up" ;;
 esac
 
+# Rules arrive by NOTIFY rules_changed: importing swaps the ruleset in
+# without a restart, and a check is answered with a decision on record.
+v0=$(req GET /readyz; jqr .ruleset)
+if ls "$ROOT"/rules/[0-9]*.xml >/dev/null 2>&1 && it_import_rules; then
+	v1=$v0
+	for _ in $(seq 1 50); do
+		req GET /readyz
+		v1=$(jqr .ruleset)
+		[ "$v1" != "$v0" ] && break
+		sleep 0.1
+	done
+	[ "$v1" != "$v0" ] && t_ok "an import swaps the rules in by NOTIFY" ||
+	    t_fail "an import swaps the rules in by NOTIFY" "still $v0"
+	# 15 CFR 774 Supp. 1, 3A090.a (88 FR 73458): H100 SXM, TPP 15,832,
+	# to CN (D:5) on 2024-06-01 needs a licence (15 CFR 742.6(a)(6)(iii)).
+	req POST /v1/checks/chip '{"as_of": "2024-06-01", "destination": "CN",
+	  "chip": {"name": "NVIDIA H100 SXM", "performance": [{"format": "fp8",
+	  "bits": 8, "dense_tops": 1979}], "die_area_mm2": 814,
+	  "io_bandwidth_gbs": 900, "memory_bandwidth_gbs": 3350,
+	  "datacenter": true}}'
+	t_status "a chip check answers 200" 200
+	t_eq "H100 to CN on 2024-06-01 needs a licence" "$(jqr .verdict)" \
+	    license_required
+	t_eq "the answer names the ruleset in force" "$(jqr .ruleset)" "$v1"
+	id=$(jqr .decision_id)
+	case "$id" in
+	????????-????-7???-????-????????????) t_ok "decision ids are UUIDv7" ;;
+	*) t_fail "decision ids are UUIDv7" "$id" ;;
+	esac
+	t_eq "the decision is on record before the answer" \
+	    "$("${PSQL[@]}" -c "SELECT count(*) FROM decisions WHERE id::text = '$id'" 2>&1)" 1
+	req POST /v1/checks/batch '{"checks": [
+	  {"kind": "chip", "as_of": "2024-06-01", "destination": "CN",
+	   "chip": {"name": "H100", "performance": [{"format": "fp8", "bits": 8,
+	   "dense_tops": 1979}], "die_area_mm2": 814, "datacenter": true}},
+	  {"kind": "weights", "destination": "CN"},
+	  {"kind": "chip", "destination": "CN", "chip": {"id": "no-such-chip"}}]}'
+	t_status "a batch answers 200" 200
+	t_eq "a batch answers in order" \
+	    "$(jqr '[.results[] | (.verdict // .error.code)] | join(",")')" \
+	    "license_required,missing_field,unknown_chip"
+	n=$(jqr '[.results[].decision_id | select(. != null)] | unique | length')
+	t_eq "each answered batch item has its own decision" "$n" 1
+else
+	t_skip "an import swaps the rules in by NOTIFY" "no rulepacks to import"
+fi
+
 # The cluster goes away and comes back; eard is not restarted.
 pg_cluster_stop "$T" immediate >/dev/null 2>&1
 down=no
@@ -107,6 +154,19 @@ grep -q 'configuration not reloaded: invalid value for parameter "max_body_size"
     "$T/eard.log" && t_ok "a bad config on SIGHUP names the key" ||
     t_fail "a bad config on SIGHUP names the key"
 printf 'spool_dir = %s\n' "$T/spool" >"$T/eard.conf"
+
+# Roles: role_map can demote the caller (root here) below a route's role.
+printf 'spool_dir = %s\nrole_map = %s:none\n' "$T/spool" "$(id -u)" >"$T/eard.conf"
+kill -HUP "$EARD_PID"
+sleep 0.3
+req POST /v1/checks/chip '{"destination": "CN", "chip": {"name": "x"}}'
+t_status "a caller without the route's role gets 403" 403
+t_eq "403 is a JSON error" "$(jqr .error.code)" forbidden
+req GET /healthz
+t_status "healthz needs no role" 200
+printf 'spool_dir = %s\n' "$T/spool" >"$T/eard.conf"
+kill -HUP "$EARD_PID"
+sleep 0.3
 
 # The config file: bad lines are named by line number, dump round-trips.
 printf 'socket = /x\nbogus line\n' >"$T/bad.conf"
