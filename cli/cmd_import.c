@@ -112,10 +112,10 @@ import_chips(struct cmd_ctx *ctx, PGconn *conn, const struct import_opts *o,
 }
 
 /*
- * The eCFR and FR importers may not be linked into this build yet: refer to
- * them weakly and say so when they are missing.
+ * The FR importer may not be linked into this build yet: refer to it weakly
+ * and say so when it is missing. (A weak reference does not pull a member
+ * out of a static library: make it strong once importers/fr.c exists.)
  */
-#pragma weak ecfr_import_file
 #pragma weak fr_import_file
 
 /* earctl import ecfr FILE... (one transaction per file: one date each) */
@@ -126,11 +126,6 @@ import_ecfr(struct cmd_ctx *ctx, PGconn *conn, const struct import_opts *o,
 	struct ecfr_stats	s;
 	size_t			i;
 
-	if (ecfr_import_file == NULL) {
-		xasprintf(cause, "the eCFR importer is not built into this "
-		    "earctl yet");
-		return (-1);
-	}
 	for (i = 0; i < n; i++) {
 		memset(&s, 0, sizeof s);
 		if (ecfr_import_file(conn, files[i], o->date, &s, cause) != 0)
