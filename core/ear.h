@@ -144,6 +144,8 @@ const char *tv_name(enum tv);
  */
 struct ruleset *ruleset_from_json(const json_t *, const char *, char **)
 	     MUSTCHECK;
+struct ruleset *ruleset_from_text(const char *, size_t, const char *,
+	     char **) MUSTCHECK;	/* parses with JSON_DECODE_INT_AS_REAL */
 void	 ruleset_ref(struct ruleset *);
 void	 ruleset_unref(struct ruleset *);
 const char *ruleset_version(const struct ruleset *);

@@ -52,8 +52,7 @@ rs_meta_parse(const json_t *o, const char *what, const char *idkey,
 		xasprintf(cause, "%s without \"%s\"", what, idkey);
 		return (-1);
 	}
-	v = json_object_get(o, "version");
-	m->version = json_is_integer(v) ? (int)json_integer_value(v) : 1;
+	m->version = rs_int(o, "version", 1);
 	if (rs_date(o, "from", EAR_DATE_NINF, &m->from) != 0 ||
 	    rs_date(o, "to", EAR_DATE_INF, &m->to) != 0 ||
 	    rs_date(o, "compliance", EAR_DATE_NINF, &m->compliance) != 0) {
@@ -146,6 +145,16 @@ ruleset_eccns_match(const struct rs_eccns *e, const char *eccn)
 			return (true);
 	}
 	return (false);
+}
+
+/* An integer member written as an integer or a real; dflt if absent. */
+static int
+rs_int(const json_t *o, const char *key, int dflt)
+{
+	const json_t	*v;
+
+	v = json_object_get(o, key);
+	return (json_is_number(v) ? (int)json_number_value(v) : dflt);
 }
 
 static bool
@@ -331,9 +340,7 @@ ruleset_load_rules(struct ruleset *rs, char **cause)
 				    "missing eccn or item", c->m.id);
 				return (-1);
 			}
-			v = json_object_get(o, "precedence");
-			c->precedence = json_is_integer(v) ?
-			    (int)json_integer_value(v) : 0;
+			c->precedence = rs_int(o, "precedence", 0);
 			if (rs_when(o, "classification", c->m.id, &c->when,
 			    cause) != 0)
 				return (-1);
@@ -392,9 +399,7 @@ ruleset_load_rules(struct ruleset *rs, char **cause)
 				    "\"policy\"", p->m.id);
 				return (-1);
 			}
-			v = json_object_get(o, "priority");
-			p->priority = json_is_integer(v) ?
-			    (int)json_integer_value(v) : 0;
+			p->priority = rs_int(o, "priority", 0);
 			p->conditions = json_object_get(o, "conditions");
 			if (rs_eccns(o, "policy", p->m.id, &p->eccns,
 			    cause) != 0)
@@ -456,6 +461,30 @@ ruleset_from_json(const json_t *doc, const char *version, char **cause)
 		ruleset_free(rs);
 		return (NULL);
 	}
+	return (rs);
+}
+
+/*
+ * Compile a rules document from its text (SELECT eard_rules_document()).
+ * Integers are decoded as reals: PostgreSQL writes 1e26 as a 27-digit
+ * integer, which no C integer holds.
+ */
+struct ruleset *
+ruleset_from_text(const char *text, size_t len, const char *version,
+    char **cause)
+{
+	struct ruleset	*rs;
+	json_error_t	 jerr;
+	json_t		*doc;
+
+	doc = json_loadb(text, len, JSON_DECODE_INT_AS_REAL, &jerr);
+	if (doc == NULL) {
+		xasprintf(cause, "rules document is not valid JSON: line %d: "
+		    "%s", jerr.line, jerr.text);
+		return (NULL);
+	}
+	rs = ruleset_from_json(doc, version, cause);
+	json_decref(doc);
 	return (rs);
 }
 
