@@ -254,4 +254,11 @@ void	 screen_init(void) __attribute__((weak));
 int	 screen_check(struct check *, char **) __attribute__((weak));
 const char *screen_lists_version(void) __attribute__((weak));
 
+/* route_registry.c: GET/POST /v1/models, GET /v1/chips (the registry). */
+void	 route_registry_models(struct request *);
+void	 route_registry_model(struct request *);
+void	 route_registry_register(struct request *);
+void	 route_registry_chips(struct request *);
+void	 route_registry_chip(struct request *);
+
 #endif /* EARD_H */

@@ -17,6 +17,11 @@ const struct route routes[] = {
 	{ "POST", "/v1/checks/chip",	false,	ROLE_PIPELINE,	route_checks_chip },
 	{ "POST", "/v1/checks/weights",	false,	ROLE_PIPELINE,	route_checks_weights },
 	{ "POST", "/v1/checks/batch",	false,	ROLE_PIPELINE,	route_checks_batch },
+	{ "GET",  "/v1/models",		false,	ROLE_PIPELINE,	route_registry_models },
+	{ "POST", "/v1/models",		false,	ROLE_PIPELINE,	route_registry_register },
+	{ "GET",  "/v1/models/",	true,	ROLE_PIPELINE,	route_registry_model },
+	{ "GET",  "/v1/chips",		false,	ROLE_PIPELINE,	route_registry_chips },
+	{ "GET",  "/v1/chips/",		true,	ROLE_PIPELINE,	route_registry_chip },
 };
 const size_t routes_count = nitems(routes);
 
