@@ -839,7 +839,7 @@ ecfr_strip_item(char *s, bool period)
 
 		w = w != NULL ? w + 1 : s;
 		for (i = 0; i < nitems(abbr); i++) {
-			if (strcmp(w, abbr[i]) == 0)
+			if (strcasecmp(w, abbr[i]) == 0)
 				keep = true;
 		}
 		/* "S.A." "B.V.": dots inside the last word */
@@ -925,7 +925,7 @@ ecfr_entity_set_cell(struct ecfr_entity *e, const char *cell)
 }
 
 /* Split an FR citation cell: "85 FR 34503, 6/5/20. 86 FR 1, 1/4/21." */
-static void
+void
 ecfr_entity_set_fr(struct ecfr_entity *e, const char *cell)
 {
 	const char	*s = cell, *start = NULL, *t;
@@ -2402,8 +2402,11 @@ ecfr_exec(PGconn *conn, const char *sql, int n, const char *const *params,
 	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
 		const char *m = PQresultErrorMessage(res);
 
-		xasprintf(cause, "database error: %.*s",
-		    (int)strcspn(m, "\n"), m);
+		const char *dt = PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL);
+
+		xasprintf(cause, "database error: %.*s%s%s",
+		    (int)strcspn(m, "\n"), m, dt != NULL ? ": " : "",
+		    dt != NULL ? dt : "");
 		PQclear(res);
 		return -1;
 	}

@@ -161,6 +161,8 @@ const char *ecfr_country_code(const char *);
 /* Split an Entity List "entity" cell (lines) into name, aliases, addresses. */
 void	 ecfr_entity_set_cell(struct ecfr_entity *, const char *);
 void	 ecfr_entity_clear(struct ecfr_entity *);
+/* Split a Federal Register citation cell into e->fr_citations. */
+void	 ecfr_entity_set_fr(struct ecfr_entity *, const char *);
 /* Numbers in regulation text: "4,800", "5.92", "10^26", "2.5 × 10^25". */
 size_t	 ecfr_text_numbers(const char *, double *, size_t);
 bool	 ecfr_text_has_number(const char *, double);
@@ -310,5 +312,28 @@ int	 models_json_add(struct registry_set *, const json_t *,
 	     const struct registry_source *, char **) MUSTCHECK;
 int	 chips_json_add(struct registry_set *, const json_t *,
 	     const struct registry_source *, char **) MUSTCHECK;
+
+/*
+ * csl.c: the trade.gov Consolidated Screening List (JSON or CSV) into the
+ * party model of schema/030_parties.sql, one transaction, NOTIFY
+ * lists_changed; the same file again only re-activates its version. Then
+ * every party in screened_parties is rescreened (csl_rescreen(), also for
+ * other list importers to call after their commit). csl_parse*() return
+ * the party rows (a new reference) or NULL and *cause ("line N: ...").
+ */
+struct csl_report {
+	size_t	 parties;
+	bool	 unchanged;	/* the file was already imported */
+	long long version;	/* list_versions.id */
+	char	 sha256[65];
+	size_t	 rescreened;
+	size_t	 changed;	/* rescreened parties whose result changed */
+};
+json_t	*csl_parse(const char *, size_t, char **);
+json_t	*csl_parse_json(const char *, size_t, char **);
+json_t	*csl_parse_csv(const char *, size_t, char **);
+int	 csl_import_file(PGconn *, const char *, struct csl_report *, char **)
+	     MUSTCHECK;
+int	 csl_rescreen(PGconn *, size_t *, size_t *, char **) MUSTCHECK;
 
 #endif /* IMPORTERS_H */
