@@ -36,13 +36,21 @@ rs_date(const json_t *o, const char *key, ear_date dflt, ear_date *out)
 	return (0);
 }
 
+/* An integer member written as an integer or a real; dflt if absent. */
+static int
+rs_int(const json_t *o, const char *key, int dflt)
+{
+	const json_t	*v;
+
+	v = json_object_get(o, key);
+	return (json_is_number(v) ? (int)json_number_value(v) : dflt);
+}
+
 /* Fill the common part of a rule row; -1 with *cause on error. */
 static int
 rs_meta_parse(const json_t *o, const char *what, const char *idkey,
     struct rs_meta *m, char **cause)
 {
-	const json_t	*v;
-
 	memset(m, 0, sizeof *m);
 	m->json = o;
 	m->id = rs_str(o, idkey);
@@ -145,16 +153,6 @@ ruleset_eccns_match(const struct rs_eccns *e, const char *eccn)
 			return (true);
 	}
 	return (false);
-}
-
-/* An integer member written as an integer or a real; dflt if absent. */
-static int
-rs_int(const json_t *o, const char *key, int dflt)
-{
-	const json_t	*v;
-
-	v = json_object_get(o, key);
-	return (json_is_number(v) ? (int)json_number_value(v) : dflt);
 }
 
 static bool
@@ -321,7 +319,7 @@ ruleset_load_plain(struct ruleset *rs, char **cause)
 static int
 ruleset_load_rules(struct ruleset *rs, char **cause)
 {
-	const json_t	*a, *o, *v;
+	const json_t	*a, *o;
 	size_t		 i;
 
 	if ((a = rs_table(rs->doc, "classifications")) != NULL) {
