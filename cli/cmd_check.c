@@ -671,6 +671,48 @@ check_print_object(const char *indent, json_t *o)
 	}
 }
 
+/*
+ * Print classification.margins: "tpp 4992 >= 4800 by 192 (3A090.a)" for
+ * entries with fact/value/threshold/margin, else key: value.
+ */
+static void
+check_print_margins(json_t *margins)
+{
+	const char	*k, *fact;
+	json_t		*m, *rules;
+	char		*val, *thr, *mar, *r;
+
+	json_object_foreach(margins, k, m) {
+		fact = cli_json_str(m, "fact");
+		if (!json_is_object(m) || fact == NULL ||
+		    json_object_get(m, "value") == NULL ||
+		    json_object_get(m, "threshold") == NULL) {
+			json_t *one = json_pack("{s:O}", k, m);
+
+			check_print_object("  ", one);
+			json_decref(one);
+			continue;
+		}
+		val = cli_json_text(json_object_get(m, "value"));
+		thr = cli_json_text(json_object_get(m, "threshold"));
+		mar = cli_json_text(json_object_get(m, "margin"));
+		printf("  %s %s %s %s", fact, val, json_is_false(
+		    json_object_get(m, "at_or_above")) ? "<" : ">=", thr);
+		if (*mar != '\0')
+			printf(" (margin %s%s)", mar[0] == '-' ? "" : "+", mar);
+		rules = json_object_get(m, "rules");
+		if (json_is_array(rules) && json_array_size(rules) != 0) {
+			r = json_dumps(rules, JSON_COMPACT);
+			printf(" %s", r != NULL ? r : "");
+			free(r);
+		}
+		putchar('\n');
+		free(val);
+		free(thr);
+		free(mar);
+	}
+}
+
 /* Print a list of strings (or objects) as "  - item" lines. */
 static void
 check_print_list(const char *title, json_t *a)
@@ -735,7 +777,7 @@ check_print_verdict(struct cmd_ctx *ctx, json_t *r)
 		v = json_object_get(cls, "margins");
 		if (json_is_object(v) && json_object_size(v) != 0) {
 			printf("margins:\n");
-			check_print_object("  ", v);
+			check_print_margins(v);
 		}
 		v = json_object_get(cls, "facts_used");
 		if (ctx->verbose > 0 && json_is_object(v)) {

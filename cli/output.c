@@ -234,42 +234,79 @@ cli_reply_exit(int status, json_t *reply)
 	return (CLI_EXIT_ERROR);
 }
 
+/* Does an array hold no objects (predicates, lists of codes)? */
+static bool
+cli_array_is_flat(json_t *a)
+{
+	size_t	 i;
+	json_t	*e;
+
+	json_array_foreach(a, i, e) {
+		if (json_is_object(e))
+			return (false);
+		if (json_is_array(e) && !cli_array_is_flat(e))
+			return (false);
+	}
+	return (true);
+}
+
+/* Print an object's members YAML-like; the first line may be "- ". */
+static void
+cli_print_human_object(json_t *v, int indent, bool dash)
+{
+	const char	*k;
+	json_t		*e;
+	char		*s;
+	bool		 first = true;
+	int		 pad;
+
+	json_object_foreach(v, k, e) {
+		if (json_is_null(e))
+			continue;	/* absent facts say nothing to people */
+		pad = dash && first ? indent - 2 : indent;
+		printf("%*s%s", pad, "", dash && first ? "- " : "");
+		first = false;
+		if (json_is_array(e) && cli_array_is_flat(e)) {
+			s = json_dumps(e, JSON_COMPACT | JSON_ENCODE_ANY |
+			    JSON_REAL_PRECISION(12));
+			printf("%s: %s\n", k, s != NULL ? s : "");
+			free(s);
+		} else if ((json_is_object(e) && json_object_size(e) != 0) ||
+		    json_is_array(e)) {
+			printf("%s:\n", k);
+			cli_print_human(e, indent + 2);
+		} else {
+			s = cli_json_text(json_is_object(e) ? NULL : e);
+			printf("%s: %s\n", k, s);
+			free(s);
+		}
+	}
+	if (first && dash)
+		printf("%*s- {}\n", indent - 2, "");
+}
+
 /* Print any JSON value for people: "key: value" lines, nested by indent. */
 void
 cli_print_human(json_t *v, int indent)
 {
-	const char	*k;
-	json_t		*e;
-	size_t		 i;
-	char		*s;
-	bool		 nested;
+	json_t	*e;
+	size_t	 i;
+	char	*s;
 
 	if (json_is_object(v)) {
-		json_object_foreach(v, k, e) {
-			nested = (json_is_object(e) && json_object_size(e) != 0) ||
-			    (json_is_array(e) && json_array_size(e) != 0);
-			if (!nested) {
-				s = cli_json_text(json_is_array(e) ||
-				    json_is_object(e) ? NULL : e);
-				printf("%*s%s: %s\n", indent, "", k,
-				    *s != '\0' ? s : "-");
-				free(s);
-				continue;
-			}
-			printf("%*s%s:\n", indent, "", k);
-			cli_print_human(e, indent + 2);
-		}
+		cli_print_human_object(v, indent, false);
 		return;
 	}
 	if (json_is_array(v)) {
 		json_array_foreach(v, i, e) {
-			if (json_is_object(e) || json_is_array(e)) {
-				printf("%*s-\n", indent, "");
-				cli_print_human(e, indent + 2);
+			if (json_is_object(e)) {
+				cli_print_human_object(e, indent + 2, true);
 				continue;
 			}
-			s = cli_json_text(e);
-			printf("%*s- %s\n", indent, "", s);
+			s = json_is_array(e) ? json_dumps(e, JSON_COMPACT |
+			    JSON_REAL_PRECISION(12)) :
+			    cli_json_text(e);
+			printf("%*s- %s\n", indent, "", s != NULL ? s : "");
 			free(s);
 		}
 		return;
