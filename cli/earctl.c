@@ -81,6 +81,30 @@ const struct cmd_entry cmd_table[] = {
 	  "rules, without a database. Exits 1 if any file is invalid.",
 	  cmd_import_validate_exec },
 	/* Other engineers: add your line(s) below this comment. */
+	{ "models list", "models list [--over OPS] [--unpublished] [--as-of DATE] [--limit N]", "List the registry's models, most training compute first (GET /v1/models), and the most compute-intensive published model as of the date: a proxy from the Epoch data, not the legal floor of 4E091 Note 2.", cmd_models_list_exec },
+	{ "model show", "model show ID", "Show a registry model's facts with their sources and every version (GET /v1/models/ID).", cmd_model_show_exec },
+	{ "model estimate", "model estimate (--params N [--active-params N] --tokens D | --gpu-hours H (--chip ID | --peak-flops F) [--utilization U] | --model ID)", "Estimate training operations line by line: 6 x N x D, or GPU-hours x peak x utilisation (0.4 unless given, and labelled).", cmd_model_estimate_exec },
+	{ "chips list", "chips list", "List the registry's chips with TPP and performance density (GET /v1/chips).", cmd_chips_list_exec },
+	{ "audit verify", "audit verify [--from DATE] [--to DATE]",
+	  "Recompute the decision log's hash chains (one per month, heads "
+	  "chained) on the database and name the first broken link. Exits 0 "
+	  "when intact, 1 when broken.", cmd_audit_verify_exec },
+	{ "replay", "replay DECISION_ID",
+	  "Re-determine a recorded decision with the rules it was made with "
+	  "and with today's (POST /v1/decisions/ID/replay). Exits 0 when the "
+	  "verdict is the recorded one, 1 (an alarm) when it is not.",
+	  cmd_audit_replay_exec },
+	{ "explain", "explain DECISION_ID",
+	  "Print a recorded decision: verdict, classification, each "
+	  "requirement with its citation, the exceptions and notes "
+	  "(GET /v1/decisions/ID).", cmd_audit_explain_exec },
+	{ "report", "report [NAME] [--param K=V]... [--K V]... "
+	  "[--format table|csv|json] [--svg] [--direct] [--queries-dir DIR]",
+	  "Run a named report (queries/NAME.sql) through eard (GET "
+	  "/v1/reports/NAME), or on the database with --direct or --database. "
+	  "Without NAME, list the reports. --svg draws chip-map, "
+	  "compute-frontier and open-lag as SVG on standard output.",
+	  cmd_audit_report_exec },
 };
 const size_t cmd_table_size = nitems(cmd_table);
 

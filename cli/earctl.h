@@ -217,4 +217,10 @@ void	 svg_chip_map(FILE *, json_t *, const char *);
 void	 svg_compute_frontier(FILE *, json_t *);
 void	 svg_open_lag(FILE *, json_t *);
 
+/* cmd_models.c: the model and chip registry (GET /v1/models, /v1/chips). */
+int	 cmd_models_list_exec(struct cmd_ctx *, int, char **);
+int	 cmd_model_show_exec(struct cmd_ctx *, int, char **);
+int	 cmd_model_estimate_exec(struct cmd_ctx *, int, char **);
+int	 cmd_chips_list_exec(struct cmd_ctx *, int, char **);
+
 #endif /* EARCTL_H */

@@ -241,6 +241,47 @@ uint32_t spool_crc32(const void *, size_t);
 unsigned char *spool_frame(const void *, size_t, size_t *);
 
 /*
+ * report.c: queries/NAME.sql run by a worker thread with its own blocking
+ * connection (read URL, read-only, statement timeout); results come back
+ * on the loop. report_load() returns a parsed file the caller frees with
+ * report_free(); report_submit() copies its arguments and later calls
+ * done(arg, status, body) on the loop (body: a new reference, either
+ * {"columns","rows","truncated"} or an {"error":...}).
+ */
+struct report_param {
+	char	*name;
+	char	*type;		/* date | numeric | text */
+	char	*dflt;		/* NULL: SQL NULL */
+};
+struct report_def {
+	char			*name;
+	char			*about;		/* the header's sentences */
+	char			*sql;
+	int			 nparams;
+	struct report_param	 params[16];
+};
+void	 report_init(struct event_base *, const char *);
+void	 report_submit(const char *, int, const char *const *,
+	     void (*)(void *, int, json_t *), void *);
+struct report_def *report_load(const char *, bool *, char **);
+struct report_def *report_parse(const char *, const char *, char **);
+void	 report_free(struct report_def *);
+bool	 report_name_ok(const char *);
+bool	 report_param_ok(const struct report_param *, const char *);
+const char *report_queries_dir(void);
+json_t	*report_value_json(PGresult *, int, int);
+json_t	*report_result_json(PGresult *);
+
+/*
+ * route_decisions.c: GET /v1/decisions/{id}, POST /v1/decisions/{id}/replay,
+ * GET /v1/reports and GET /v1/reports/{name}.
+ */
+void	 route_decisions_get(struct request *);
+void	 route_decisions_replay(struct request *);
+void	 route_decisions_reports(struct request *);
+void	 route_decisions_report(struct request *);
+
+/*
  * Screening inside a check (the screening engineer's screen_index.c). Weak:
  * when screening is not linked in, checks are not screened (core notes it).
  * screen_init() is called once at start-up, after db_start(), when present.

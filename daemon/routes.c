@@ -22,6 +22,10 @@ const struct route routes[] = {
 	{ "GET",  "/v1/models/",	true,	ROLE_PIPELINE,	route_registry_model },
 	{ "GET",  "/v1/chips",		false,	ROLE_PIPELINE,	route_registry_chips },
 	{ "GET",  "/v1/chips/",		true,	ROLE_PIPELINE,	route_registry_chip },
+	{ "GET",  "/v1/decisions/",	true,	ROLE_COUNSEL,	route_decisions_get },
+	{ "POST", "/v1/decisions/",	true,	ROLE_COUNSEL,	route_decisions_replay },
+	{ "GET",  "/v1/reports",	false,	ROLE_ANALYST,	route_decisions_reports },
+	{ "GET",  "/v1/reports/",	true,	ROLE_ANALYST,	route_decisions_report },
 };
 const size_t routes_count = nitems(routes);
 
