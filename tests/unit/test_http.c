@@ -239,6 +239,22 @@ test_http_connect_unix_missing_socket(void **state)
 	free(cause);
 }
 
+static void
+test_http_connect_tcp_bad_address_and_refused(void **state)
+{
+	char	*cause = NULL;
+
+	(void)state;
+	assert_int_equal(http_connect_tcp("no-port", &cause), -1);
+	assert_non_null(strstr(cause, "use HOST:PORT"));
+	free(cause);
+	cause = NULL;
+	/* Port 1 on loopback: nothing listens there in a test sandbox. */
+	assert_int_equal(http_connect_tcp("127.0.0.1:1", &cause), -1);
+	assert_non_null(strstr(cause, "could not connect to eard"));
+	free(cause);
+}
+
 int
 main(void)
 {
@@ -249,6 +265,7 @@ main(void)
 		cmocka_unit_test(test_http_exchange_over_socketpair),
 		cmocka_unit_test(test_http_exchange_truncated_reply_fails),
 		cmocka_unit_test(test_http_connect_unix_missing_socket),
+		cmocka_unit_test(test_http_connect_tcp_bad_address_and_refused),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));
