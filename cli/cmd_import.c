@@ -167,17 +167,33 @@ import_fr(struct cmd_ctx *ctx, PGconn *conn, const struct import_opts *o,
 	return (0);
 }
 
-/* earctl import csl FILE...: the screening importer, when it lands. */
+/* earctl import csl FILE...: the Consolidated Screening List (csl.c). */
 static int
-import_csl(__attribute__((unused)) struct cmd_ctx *ctx,
-    __attribute__((unused)) PGconn *conn,
-    __attribute__((unused)) const struct import_opts *o,
-    __attribute__((unused)) char **files, __attribute__((unused)) size_t n,
-    char **cause)
+import_csl(struct cmd_ctx *ctx, PGconn *conn,
+    __attribute__((unused)) const struct import_opts *o, char **files,
+    size_t n, char **cause)
 {
-	xasprintf(cause, "the screening list importer is not built into this "
-	    "earctl yet");
-	return (-1);
+	struct csl_report	 rep;
+	size_t			 i;
+
+	for (i = 0; i < n; i++) {
+		if (csl_import_file(conn, files[i], &rep, cause) != 0)
+			return (-1);
+		if (ctx->format == CLI_FORMAT_JSON)
+			printf("{\"kind\":\"csl\",\"file\":\"%s\","
+			    "\"version\":%lld,\"parties\":%zu,"
+			    "\"unchanged\":%s,\"rescreened\":%zu,"
+			    "\"changed\":%zu}\n", files[i], rep.version,
+			    rep.parties, rep.unchanged ? "true" : "false",
+			    rep.rescreened, rep.changed);
+		else
+			printf("csl: %s: %zu parties, list version %lld%s; "
+			    "%zu screened parties rescreened, %zu changed\n",
+			    files[i], rep.parties, rep.version,
+			    rep.unchanged ? " (already imported)" : "",
+			    rep.rescreened, rep.changed);
+	}
+	return (0);
 }
 
 static const struct import_kind import_kinds[] = {

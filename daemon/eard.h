@@ -295,6 +295,27 @@ void	 screen_init(void) __attribute__((weak));
 int	 screen_check(struct check *, char **) __attribute__((weak));
 const char *screen_lists_version(void) __attribute__((weak));
 
+/*
+ * screen_index.c (the rest): the current index as a new reference (NULL
+ * before the first load; drop it with screen_index_unref()), when and how
+ * the last load went, dispositions held on the loop, the options every
+ * screening uses (thresholds + dispositions), and screened names recorded
+ * for rescreening after an import (csl_rescreen()).
+ */
+struct screen_index *screen_index_current(void);
+int64_t	 screen_index_loaded_at_us(void);
+const char *screen_index_last_error(void);
+void	 screen_disposition_add(const char *, const char *, const char *,
+	     const char *, const char *, const char *, const char *);
+void	 screen_opts_daemon(struct screen_opts *);
+void	 screen_remember(const char *, const char *, enum screen_result,
+	     const char *);
+
+/* route_screen.c: POST /v1/screen, GET /v1/lists, POST /v1/dispositions. */
+void	 route_screen_screen(struct request *);
+void	 route_screen_lists(struct request *);
+void	 route_screen_dispose(struct request *);
+
 /* route_registry.c: GET/POST /v1/models, GET /v1/chips (the registry). */
 void	 route_registry_models(struct request *);
 void	 route_registry_model(struct request *);

@@ -1,0 +1,390 @@
+/*
+ * screen_index.c: the screening lists in memory, for /v1/screen and for the
+ * recipients of checks.
+ *
+ * On start, on every (re)connection and on NOTIFY lists_changed, the parties
+ * document (SELECT eard_parties_document(), schema/030_parties.sql) and the
+ * dispositions are fetched on the read session; the index is built off the
+ * loop in a worker thread and swapped in under a mutex. Requests hold a
+ * reference to the index they started with (screen_index_ref/unref in core).
+ * A failed load keeps the last good index. Dispositions live on the loop
+ * only (loaded and added there), so they need no lock.
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "eard.h"
+
+static pthread_mutex_t		 screen_mtx = PTHREAD_MUTEX_INITIALIZER;
+static struct screen_index	*screen_cur;		/* under screen_mtx */
+static char			*screen_versions[8];	/* recent, under mtx */
+static size_t			 screen_nversion;
+static int64_t			 screen_loaded_us;
+static char			*screen_error;
+static uint64_t			 screen_gen;		/* loads asked, loop */
+static uint64_t			 screen_swapped_gen;	/* under screen_mtx */
+
+/* Dispositions: the latest per (party key, entry id), loop only. */
+struct screen_disp_entry {
+	char				*key;	/* party_key "\x1f" entry_id */
+	struct screen_disposition	 d;
+};
+static struct screen_disp_entry	*screen_disps;
+static size_t			 screen_ndisps;
+
+static void	screen_load(void);
+
+/* The current index, a new reference (NULL before the first load). */
+struct screen_index *
+screen_index_current(void)
+{
+	struct screen_index	*ix;
+
+	pthread_mutex_lock(&screen_mtx);
+	if ((ix = screen_cur) != NULL)
+		screen_index_ref(ix);
+	pthread_mutex_unlock(&screen_mtx);
+	return (ix);
+}
+
+/* The list versions screened against; stays valid for a few reloads. */
+const char *
+screen_lists_version(void)
+{
+	const char	*v;
+
+	pthread_mutex_lock(&screen_mtx);
+	v = screen_nversion > 0 ?
+	    screen_versions[(screen_nversion - 1) % nitems(screen_versions)] :
+	    NULL;
+	pthread_mutex_unlock(&screen_mtx);
+	return (v);
+}
+
+int64_t
+screen_index_loaded_at_us(void)
+{
+	return (screen_loaded_us);
+}
+
+const char *
+screen_index_last_error(void)
+{
+	return (screen_error);
+}
+
+/* A load in flight: its generation and the document's text. */
+struct screen_job {
+	uint64_t	 gen;
+	char		*text;
+};
+
+/* Swap a new index in unless a later load already did; the old one goes
+ * when its last request ends. */
+static bool
+screen_swap(struct screen_index *ix, uint64_t gen)
+{
+	struct screen_index	*old;
+	size_t			 slot;
+
+	pthread_mutex_lock(&screen_mtx);
+	if (gen < screen_swapped_gen) {
+		pthread_mutex_unlock(&screen_mtx);
+		screen_index_unref(ix);
+		return (false);
+	}
+	screen_swapped_gen = gen;
+	old = screen_cur;
+	screen_cur = ix;
+	slot = screen_nversion++ % nitems(screen_versions);
+	free(screen_versions[slot]);
+	screen_versions[slot] = xstrdup(screen_index_version(ix));
+	screen_loaded_us = eard_now_us();
+	pthread_mutex_unlock(&screen_mtx);
+	if (old != NULL)
+		screen_index_unref(old);
+	return (true);
+}
+
+/* Worker: parse the document and build the index, off the loop. */
+static void *
+screen_build_thread(void *arg)
+{
+	struct screen_job	*job = arg;
+	char			*text = job->text, *cause = NULL;
+	uint64_t		 gen = job->gen;
+	json_t			*doc;
+	json_error_t		 jerr;
+	struct screen_index	*ix;
+	int64_t			 t0 = eard_now_us();
+	size_t			 n, nn;
+
+	doc = json_loads(text, 0, &jerr);
+	free(text);
+	free(job);
+	if (doc == NULL) {
+		log_warnx("screening lists: invalid parties document: %s; "
+		    "keeping the last good lists", jerr.text);
+		goto out;
+	}
+	ix = screen_index_build(doc, &cause);
+	json_decref(doc);
+	if (ix == NULL) {
+		log_warnx("screening lists: %s; keeping the last good lists",
+		    cause);
+		free(cause);
+		goto out;
+	}
+	if (screen_index_parties(ix) == 0) {
+		/* No list imported yet: nothing to swap in. */
+		screen_index_unref(ix);
+		goto out;
+	}
+	n = screen_index_parties(ix);
+	nn = screen_index_names(ix);
+	if (!screen_swap(ix, gen))
+		goto out;
+	log_info("screening lists loaded: %zu parties, %zu names (%s) in "
+	    "%lld ms", n, nn, screen_lists_version(),
+	    (long long)(eard_now_us() - t0) / 1000);
+out:
+	return (NULL);
+}
+
+/* Replace the disposition set with the rows of a query (loop only). */
+static void
+screen_disps_set(PGresult *res)
+{
+	size_t	i, n = (size_t)PQntuples(res);
+
+	for (i = 0; i < screen_ndisps; i++) {
+		free(screen_disps[i].key);
+		free((char *)screen_disps[i].d.entry_id);
+		free((char *)screen_disps[i].d.content_hash);
+		free((char *)screen_disps[i].d.disposition);
+		free((char *)screen_disps[i].d.note);
+		free((char *)screen_disps[i].d.decided_by);
+		free((char *)screen_disps[i].d.decided_at);
+	}
+	free(screen_disps);
+	screen_disps = xcalloc(n + 1, sizeof *screen_disps);
+	screen_ndisps = 0;
+	for (i = 0; i < n; i++)
+		screen_disposition_add(PQgetvalue(res, i, 0),
+		    PQgetvalue(res, i, 1), PQgetvalue(res, i, 2),
+		    PQgetvalue(res, i, 3), PQgetisnull(res, i, 4) ? NULL :
+		    PQgetvalue(res, i, 4), PQgetvalue(res, i, 5),
+		    PQgetvalue(res, i, 6));
+}
+
+/* Add (or replace) the disposition for (party key, entry id). */
+void
+screen_disposition_add(const char *key, const char *entry_id,
+    const char *content_hash, const char *disposition, const char *note,
+    const char *by, const char *at)
+{
+	struct screen_disp_entry	*e = NULL;
+	char				*k;
+	size_t				 i;
+
+	xasprintf(&k, "%s\x1f%s", key, entry_id);
+	for (i = 0; i < screen_ndisps; i++) {
+		if (strcmp(screen_disps[i].key, k) == 0) {
+			e = &screen_disps[i];
+			free(e->key);
+			free((char *)e->d.entry_id);
+			free((char *)e->d.content_hash);
+			free((char *)e->d.disposition);
+			free((char *)e->d.note);
+			free((char *)e->d.decided_by);
+			free((char *)e->d.decided_at);
+			break;
+		}
+	}
+	if (e == NULL) {
+		screen_disps = xreallocarray(screen_disps, screen_ndisps + 1,
+		    sizeof *screen_disps);
+		e = &screen_disps[screen_ndisps++];
+	}
+	e->key = k;
+	e->d.entry_id = xstrdup(entry_id);
+	e->d.content_hash = xstrdup(content_hash);
+	e->d.disposition = xstrdup(disposition);
+	e->d.note = note != NULL ? xstrdup(note) : NULL;
+	e->d.decided_by = xstrdup(by);
+	e->d.decided_at = xstrdup(at);
+}
+
+/* The disposition lookup core calls for each candidate. */
+static const struct screen_disposition *
+screen_disposition_find(void *arg, const char *key, const char *entry_id)
+{
+	char	*k;
+	size_t	 i;
+
+	(void)arg;
+	if (screen_ndisps == 0)
+		return (NULL);
+	xasprintf(&k, "%s\x1f%s", key, entry_id);
+	for (i = 0; i < screen_ndisps; i++) {
+		if (strcmp(screen_disps[i].key, k) == 0) {
+			free(k);
+			return (&screen_disps[i].d);
+		}
+	}
+	free(k);
+	return (NULL);
+}
+
+/* The options every screening of this daemon uses. */
+void
+screen_opts_daemon(struct screen_opts *o)
+{
+	screen_opts_default(o);
+	o->disposition = screen_disposition_find;
+	o->disposition_arg = NULL;
+}
+
+static void
+screen_disps_done(void *arg, PGresult *res, const char *errmsg)
+{
+	(void)arg;
+	if (res == NULL) {
+		log_warnx("could not load dispositions: %s", errmsg);
+		return;
+	}
+	screen_disps_set(res);
+}
+
+/* The parties document arrived: build it in a worker thread. */
+static void
+screen_doc_done(void *arg, PGresult *res, const char *errmsg)
+{
+	pthread_t		 t;
+	pthread_attr_t		 attr;
+	struct screen_job	*job;
+
+	if (res == NULL || PQntuples(res) != 1) {
+		free(screen_error);
+		xasprintf(&screen_error, "could not load the screening lists: "
+		    "%s", errmsg != NULL ? errmsg : "no document");
+		log_warnx("%s; keeping the last good lists", screen_error);
+		return;
+	}
+	free(screen_error);
+	screen_error = NULL;
+	job = xmalloc(sizeof *job);
+	job->gen = (uint64_t)(uintptr_t)arg;
+	job->text = xstrdup(PQgetvalue(res, 0, 0));
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	if (pthread_create(&t, &attr, screen_build_thread, job) != 0) {
+		log_warn("could not start the screening index builder");
+		free(job->text);
+		free(job);
+	}
+	pthread_attr_destroy(&attr);
+}
+
+/* Fetch the lists and the dispositions (async, on the loop). */
+static void
+screen_load(void)
+{
+	screen_gen++;
+	if (db_query("SELECT eard_parties_document()::text", 0, NULL,
+	    screen_doc_done, (void *)(uintptr_t)screen_gen) != 0)
+		return;
+	if (db_query("SELECT DISTINCT ON (party_key, entry_id) party_key, "
+	    "entry_id, content_hash, disposition, note, decided_by, "
+	    "to_char(decided_at AT TIME ZONE 'UTC', "
+	    "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') FROM dispositions "
+	    "ORDER BY party_key, entry_id, decided_at DESC, id DESC", 0, NULL,
+	    screen_disps_done, NULL) != 0)
+		log_warnx("could not ask for dispositions");
+}
+
+static void
+screen_on_notify(const char *payload, void *arg)
+{
+	(void)payload;
+	(void)arg;
+	screen_load();
+}
+
+static void
+screen_on_connect(void *arg)
+{
+	(void)arg;
+	screen_load();
+}
+
+/* Once at start-up, after db_start(). */
+void
+screen_init(void)
+{
+	db_on_notify("lists_changed", screen_on_notify, NULL);
+	db_on_connect(screen_on_connect, NULL);
+}
+
+/* Remember a screened name for rescreening (fire and forget). */
+static void
+screen_remember_done(void *arg, PGresult *res, const char *errmsg)
+{
+	(void)arg;
+	if (res == NULL)
+		log_debug("could not record a screened party: %s", errmsg);
+}
+
+void
+screen_remember(const char *name, const char *country,
+    enum screen_result r, const char *top_entry)
+{
+	const char	*params[6];
+	char		*key = screen_key(name);
+
+	params[0] = key;
+	params[1] = name;
+	params[2] = country != NULL ? country : "";
+	params[3] = screen_result_name(r);
+	params[4] = top_entry;
+	params[5] = screen_lists_version();
+	if (db_query("INSERT INTO screened_parties (party_key, name, country, "
+	    "result, top_entry, lists) VALUES ($1, $2, $3, $4, $5, $6) "
+	    "ON CONFLICT DO NOTHING", 6, params, screen_remember_done,
+	    NULL) != 0)
+		log_debug("could not record a screened party");
+	free(key);
+}
+
+/*
+ * Screen a check's recipient against the lists (eard.h): the hits at
+ * review level or above go into the check with the lists' own words.
+ */
+int
+screen_check(struct check *chk, char **cause)
+{
+	struct screen_index	*ix;
+	struct screen_opts	 o;
+	struct ear_listing	*l;
+	size_t			 n;
+	enum screen_result	 r;
+	const char		*name = check_recipient_name(chk);
+	const char		*cc = check_recipient_country(chk);
+
+	if (name == NULL || *name == '\0')
+		return (0);
+	if ((ix = screen_index_current()) == NULL) {
+		xasprintf(cause, "no screening list is loaded (import one "
+		    "with earctl import csl)");
+		return (-1);
+	}
+	screen_opts_daemon(&o);
+	r = screen_query_listings(ix, name, cc, &o, &l, &n);
+	check_set_screening(chk, l, n, screen_index_version(ix));
+	screen_remember(name, cc, r, NULL);
+	free(l);
+	screen_index_unref(ix);
+	return (0);
+}
