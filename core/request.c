@@ -284,6 +284,12 @@ req_performance(struct check *c, const json_t *a, struct ear_error *err)
 			    cp->format, pb);
 			return (-1);
 		}
+		if (!isfinite(cp->dense_tops * cp->bits)) {
+			req_path(pb, p, "dense_tops");
+			error_set(err, 400, "invalid_field", pb, "%s is too "
+			    "large: dense_tops x bits overflows", pb);
+			return (-1);
+		}
 		c->nperf++;
 	}
 	return (0);
