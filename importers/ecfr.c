@@ -275,7 +275,9 @@ ecfr_add_node(struct ecfr_parser *p, enum ecfr_kind kind, const char *path,
 	int			 k;
 
 	upath = xstrdup(path);
-	xasprintf(&cite, "%s, %s", doc->cite_prefix, upath);
+	/* "15 CFR 740.1" + "(a)(1)" joins without a comma */
+	xasprintf(&cite, "%s%s%s", doc->cite_prefix, *path == '(' ? "" : ", ",
+	    upath);
 	if (*path == '\0') {
 		free(cite);
 		cite = xstrdup(doc->cite_prefix);
@@ -284,7 +286,8 @@ ecfr_add_node(struct ecfr_parser *p, enum ecfr_kind kind, const char *path,
 		free(upath);
 		free(cite);
 		xasprintf(&upath, "%s (%d)", path, k);
-		xasprintf(&cite, "%s, %s", doc->cite_prefix, upath);
+		xasprintf(&cite, "%s%s%s", doc->cite_prefix,
+		    *path == '(' ? "" : ", ", upath);
 	}
 	doc->nodes = ecfr_grow(doc->nodes, doc->nnodes, &doc->nalloc[NA_NODES],
 	    sizeof *doc->nodes);
@@ -672,9 +675,12 @@ ecfr_text_numbers(const char *text, double *out, size_t max)
 		double	 v;
 		const char *t;
 
+		/* not inside "3A090" or a paragraph path "a.1" */
 		if (!isdigit((unsigned char)*s) ||
 		    (s > text && (isalpha((unsigned char)s[-1]) ||
-		    isdigit((unsigned char)s[-1])))) {
+		    isdigit((unsigned char)s[-1]))) ||
+		    (s > text + 1 && s[-1] == '.' &&
+		    isalnum((unsigned char)s[-2]))) {
 			s++;
 			continue;
 		}
