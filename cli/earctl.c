@@ -148,12 +148,53 @@ cmd_find(int argc, char **argv, int *nwords)
 	return (best);
 }
 
+/*
+ * Print text word-wrapped at 79 columns: the first line after prefix, the
+ * others indented by indent spaces.
+ */
+static void
+cmd_print_wrapped(FILE *f, const char *prefix, const char *text, int indent)
+{
+	const char	*p = text, *sp;
+	int		 col, len;
+
+	fputs(prefix, f);
+	col = (int)strlen(prefix);
+	while (*p != '\0') {
+		sp = strchr(p, ' ');
+		len = sp != NULL ? (int)(sp - p) : (int)strlen(p);
+		if (col > indent && col + 1 + len > 79) {
+			fprintf(f, "\n%*s", indent, "");
+			col = indent;
+		} else if (p != text) {
+			fputc(' ', f);
+			col++;
+		}
+		fwrite(p, 1, len, f);
+		col += len;
+		p += len;
+		while (*p == ' ')
+			p++;
+	}
+	fputc('\n', f);
+}
+
 /* Print one command's usage and help. */
 static void
 cmd_print_usage(FILE *f, const struct cmd_entry *e)
 {
-	fprintf(f, "usage: earctl [global options] %s\n\n%s\n", e->usage,
-	    e->help);
+	char	*prefix;
+
+	xasprintf(&prefix, "usage: earctl %s", e->name);
+	/* The usage starts with the name; wrap what follows it. */
+	if (strncmp(e->usage, e->name, strlen(e->name)) == 0 &&
+	    e->usage[strlen(e->name)] == ' ')
+		cmd_print_wrapped(f, prefix, e->usage + strlen(e->name), 8);
+	else
+		cmd_print_wrapped(f, "usage: earctl ", e->usage, 8);
+	free(prefix);
+	fputc('\n', f);
+	cmd_print_wrapped(f, "", e->help, 0);
 }
 
 /* Print the overall help: global options, commands, exit codes. */
@@ -180,7 +221,7 @@ cmd_print_help(FILE *f)
 	    "\n"
 	    "Commands:\n", f);
 	for (i = 0; i < cmd_table_size; i++)
-		fprintf(f, "  %s\n", cmd_table[i].usage);
+		cmd_print_wrapped(f, "  ", cmd_table[i].usage, 6);
 	fputs("\n"
 	    "Exit codes:\n"
 	    "  0   ok; verdict not_subject or no_license_required\n"

@@ -75,7 +75,7 @@ t_eq "and names the flag" "$(grep -c 'unknown option "--frobnicate"' "$T/err")" 
 # --- --help for every command ---
 earctl_rc help
 t_eq "earctl help exits 0" "$RC" 0
-names=$(sed -n '/^Commands:/,/^$/p' "$T/out" | sed '1d;/^$/d' |
+names=$(sed -n '/^Commands:/,/^$/p' "$T/out" | grep '^  [a-z]' |
     awk '{ n = ""; for (i = 1; i <= NF; i++) { if ($i !~ /^[a-z][a-z-]*$/) break; n = n (n == "" ? "" : " ") $i } print n }')
 t_eq "earctl help lists commands" "$([ -n "$names" ] && echo yes)" yes
 while IFS= read -r name; do
