@@ -188,6 +188,36 @@ case "$out" in
 *) t_fail "a second eard refuses a live socket" "$out" ;;
 esac
 
+# TCP is off by default; when on, it refuses requests without a token.
+port=$((20000 + $$ % 20000))
+tok=s3cret-token
+hash=$(printf '%s' "$tok" | sha256sum | cut -d' ' -f1)
+out=$("$EARD" -f --socket "$T/tcp.sock" --listen-tcp "127.0.0.1:$port" \
+    --database-url "$EARD_DATABASE_URL" 2>&1)
+case "$out" in
+*"needs bearer tokens"*) t_ok "listen_tcp without tcp_tokens refuses to start" ;;
+*) t_fail "listen_tcp without tcp_tokens refuses to start" "$out" ;;
+esac
+"$EARD" -f --socket "$T/tcp.sock" --listen-tcp "127.0.0.1:$port" \
+    --tcp-tokens "ci:$hash" --database-url "$EARD_DATABASE_URL" \
+    --spool-dir "$T/spool2" >>"$T/eard-tcp.log" 2>&1 &
+tcp_pid=$!
+for _ in $(seq 1 50); do
+	curl -s -o /dev/null "http://127.0.0.1:$port/healthz" && break
+	sleep 0.1
+done
+st=$(curl -s -o "$T/resp" -w '%{http_code}' "http://127.0.0.1:$port/healthz")
+t_eq "TCP without a token is 401" "$st" 401
+t_eq "TCP 401 is a JSON error" "$(jq -r .error.code "$T/resp")" unauthorized
+st=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer wrong" \
+    "http://127.0.0.1:$port/healthz")
+t_eq "TCP with a wrong token is 401" "$st" 401
+st=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $tok" \
+    "http://127.0.0.1:$port/healthz")
+t_eq "TCP with the token is served" "$st" 200
+kill -TERM "$tcp_pid" 2>/dev/null
+wait "$tcp_pid" 2>/dev/null
+
 # SIGTERM: clean exit 0, socket removed.
 eard_stop TERM
 t_eq "SIGTERM exits 0" "$EARD_RC" 0
