@@ -1053,9 +1053,10 @@ screen_index_build(const json_t *doc, char **cause)
 	}
 	idf = log(N / 0.5);
 	ix->unknown_weight = idf * idf;
-	/* Below the weight of a word one name in 150 has, a match is damped. */
-	idf = log(150.0);
-	ix->info_floor = idf * idf * 1.6;
+	/* A match on less than this much weight is damped: about what two
+	 * words each in one name of 150 weigh in the whole CSL; it scales
+	 * with the size of the lists. */
+	ix->info_floor = 0.3 * ix->unknown_weight;
 
 	/* Trigram index over the vocabulary, for tokens no list has. */
 	smap_init(&ix->trigrams, 16384);
