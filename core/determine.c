@@ -729,16 +729,21 @@ det_layer(struct det *dt, enum rs_layer layer, struct layer_result *lr)
 	lr->rule = alts[n - 1].rule;
 	lr->open = n > 1;
 	if (n > 1) {
-		json_t	*fj = strset_to_json(&cmiss);
 		char	*fs;
 		struct strset fields;
 
 		strset_init(&fields);
 		for (k = 0; k < cmiss.n; k++)
 			det_missing_field(dt, cmiss.v[k], &fields);
-		json_decref(fj);
-		fj = strset_to_json(&fields);
-		fs = json_dumps(fj, JSON_COMPACT);
+		fs = xstrdup("");
+		for (k = 0; k < fields.n; k++) {
+			char	*t;
+
+			xasprintf(&t, "%s%s%s", fs, k > 0 ? ", " : "",
+			    fields.v[k]);
+			free(fs);
+			fs = t;
+		}
 		for (i = 0; i + 1 < n; i++) {
 			det_note(lr->o.notes, "the classification could also "
 			    "be %s (%s) if %s were known: under it the answer "
@@ -748,7 +753,6 @@ det_layer(struct det *dt, enum rs_layer layer, struct layer_result *lr)
 			    verdict_kind_name(o[i].kind));
 		}
 		free(fs);
-		json_decref(fj);
 		strset_clear(&fields);
 		if (!same) {
 			lr->o.kind = VERDICT_REVIEW;
@@ -894,9 +898,48 @@ det_not_subject(struct det *dt, json_t *notes)
 	return (true);
 }
 
-/* Names of the postures that make the layers differ on d. */
+/* Does a posture target a rule that bears on this item and ECCN? */
+static bool
+det_posture_relevant(struct det *dt, const char *target, const char *eccn)
+{
+	size_t	 i;
+
+	for (i = 0; i < dt->rs->nreqs; i++) {
+		const struct rs_req *r = &dt->rs->reqs[i];
+
+		if (strcmp(r->m.id, target) == 0 && (r->item == NULL ||
+		    strcmp(r->item, dt->item) == 0) && (!r->eccns.set ||
+		    (eccn != NULL && ruleset_eccns_match(&r->eccns, eccn))))
+			return (true);
+	}
+	for (i = 0; i < dt->rs->nexceptions; i++) {
+		const struct rs_exception *e = &dt->rs->exceptions[i];
+
+		if (strcmp(e->m.id, target) == 0 && eccn != NULL &&
+		    ruleset_eccns_match(&e->eccns, eccn))
+			return (true);
+	}
+	for (i = 0; i < dt->rs->npolicies; i++) {
+		const struct rs_policy *p = &dt->rs->policies[i];
+
+		if (strcmp(p->m.id, target) == 0 && eccn != NULL &&
+		    ruleset_eccns_match(&p->eccns, eccn))
+			return (true);
+	}
+	for (i = 0; i < dt->rs->nclasses; i++) {
+		const struct rs_class *c = &dt->rs->classes[i];
+
+		if (strcmp(c->m.id, target) == 0 &&
+		    strcmp(c->item, dt->item) == 0)
+			return (true);
+	}
+	return (false);
+}
+
+/* Name the postures in force on d that bear on this determination. */
 static void
-det_posture_notes(struct det *dt, json_t *notes)
+det_posture_notes(struct det *dt, json_t *notes, const char *eccn1,
+    const char *eccn2)
 {
 	const struct rs_posture	*p;
 	size_t			 i;
@@ -905,6 +948,9 @@ det_posture_notes(struct det *dt, json_t *notes)
 	for (i = 0; i < dt->rs->npostures; i++) {
 		p = &dt->rs->postures[i];
 		if (!date_in(dt->d, p->m.from, p->m.to))
+			continue;
+		if (!det_posture_relevant(dt, p->target, eccn1) &&
+		    !det_posture_relevant(dt, p->target, eccn2))
 			continue;
 		date_format(p->m.from, from);
 		det_note(notes, "BIS enforcement posture: %s is %s since %s "
@@ -1041,7 +1087,9 @@ determine(const struct ruleset *rs, const struct check *c)
 
 	det_notes_merge(notes, main_o->notes);
 	if (other != kind && !pub_unknown)
-		det_posture_notes(&dt, notes);
+		det_posture_notes(&dt, notes, lr[0].rule != NULL ?
+		    lr[0].rule->eccn : NULL, lr[1].rule != NULL ?
+		    lr[1].rule->eccn : NULL);
 	det_uncertain_notes(&dt, main_o->used, notes);
 	if (c->kind == ITEM_MODEL && dt.counted && !ns) {
 		if (isnan(dt.count.params.note2_floor))
@@ -1059,7 +1107,7 @@ determine(const struct ruleset *rs, const struct check *c)
 			    "United States is an export to that person's "
 			    "country, %s", c->destination);
 	}
-	if (lr[want].rule == NULL && !ns) {
+	if (lr[want].rule == NULL && !lr[want].open && !ns) {
 		det_note(notes, "no loaded classification rule classifies "
 		    "this item on this date; only the loaded rules were "
 		    "evaluated (not other ECCNs, the end-use rules of 15 CFR "
@@ -1085,6 +1133,9 @@ determine(const struct ruleset *rs, const struct check *c)
 		json_object_set_new(body, want == LAYER_ENFORCED ?
 		    "text_verdict" : "enforced_verdict",
 		    json_string(verdict_kind_name(other)));
+		json_object_set_new(body, want == LAYER_ENFORCED ?
+		    "text_requirements" : "enforced_requirements",
+		    json_incref(lr[want == LAYER_ENFORCED ? 1 : 0].o.reqs));
 		if (want == LAYER_ENFORCED && !pub_unknown)
 			det_note(notes, "the regulation text alone gives %s: "
 			    "BIS does not enforce it as written on this date "
