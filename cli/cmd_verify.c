@@ -1,0 +1,180 @@
+/*
+ * cmd_verify.c: earctl verify rules [--date D]
+ *
+ * Checks the curated rulepacks against the regulator's own text: for every
+ * classification rule and parameter whose citation is a Commerce Control
+ * List paragraph ("15 CFR 774 Supp. 1, 3A090.a"), the cited paragraph
+ * exists in the eCFR text imported for date D (default: the latest
+ * imported), and each numeric threshold of its predicate (or the
+ * parameter's value) appears in that paragraph or its sub-paragraphs and
+ * notes, whatever the number's form ("4,800", "10^26", "25 percent").
+ *
+ * A rule not in force on D (its valid range excludes D) is reported as
+ * "not verifiable against this date" and is not a failure: the text of D
+ * is not the text it was written against (e.g. the October 2022 3A090 of
+ * 87 FR 62186 is not in the June 2026 CCL). Exit 0 when every rule in
+ * force matches, 1 on any mismatch, 4 on errors.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "earctl.h"
+#include "importers.h"
+
+/* Collect the numbers a predicate compares facts with. */
+static void
+verify_collect(json_t *p, double *out, size_t *n, size_t max)
+{
+	size_t	 i;
+	json_t	*v;
+
+	if (json_is_number(p)) {
+		if (*n < max)
+			out[(*n)++] = json_number_value(p);
+		return;
+	}
+	if (!json_is_array(p) || json_array_size(p) == 0)
+		return;
+	/* ["in", FACT, [V...]] lists literals, not thresholds */
+	if (json_is_string(json_array_get(p, 0)) &&
+	    strcmp(json_string_value(json_array_get(p, 0)), "in") == 0)
+		return;
+	json_array_foreach(p, i, v)
+		verify_collect(v, out, n, max);
+}
+
+/* earctl verify rules */
+int
+cmd_verify_rules_exec(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "date", required_argument, NULL, 'd' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char	*date = NULL, *params[1];
+	char		*cause = NULL, dbuf[16];
+	PGconn		*conn;
+	PGresult	*res;
+	int		 ch, i, checked = 0, skipped = 0, bad = 0;
+	ear_date	 d;
+
+	cli_getopt_reset();
+	while ((ch = getopt_long(argc, argv, "d:", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'd':
+			date = optarg;
+			break;
+		default:
+			return cli_usage_error(ctx, "unknown option");
+		}
+	}
+	if (date != NULL && date_parse(date, &d) != 0)
+		return cli_usage_error(ctx, "invalid --date \"%s\"", date);
+	if ((conn = cli_db_connect(ctx, true, &cause)) == NULL) {
+		cli_warnx("%s", cause);
+		free(cause);
+		return CLI_EXIT_ERROR;
+	}
+	if (date == NULL) {
+		res = PQexec(conn, "SELECT max(ecfr_date)::text FROM"
+		    " ecfr_versions WHERE scope = '774 Supp. 1'");
+		if (PQresultStatus(res) != PGRES_TUPLES_OK ||
+		    PQgetisnull(res, 0, 0)) {
+			cli_warnx("no Commerce Control List text imported");
+			fprintf(stderr, "HINT: Import it with: earctl import "
+			    "ecfr FILE --date D\n");
+			PQclear(res);
+			PQfinish(conn);
+			return CLI_EXIT_ERROR;
+		}
+		snprintf(dbuf, sizeof dbuf, "%s", PQgetvalue(res, 0, 0));
+		date = dbuf;
+		PQclear(res);
+	}
+	params[0] = date;
+	res = PQexecParams(conn,
+	    "WITH r AS ("
+	    "  SELECT 'classification' AS kind, rule_id || ' v' || version AS id,"
+	    "    citation, predicate::text AS what, valid @> $1::date AS now,"
+	    "    text AS rule_text FROM classification_rules"
+	    "  UNION ALL"
+	    "  SELECT 'param', rule_id, citation, value::text, valid @> $1::date,"
+	    "    NULL FROM rule_params)"
+	    " SELECT r.kind, r.id, r.citation, r.what, r.now, r.rule_text,"
+	    "  (SELECT string_agg(coalesce(t.heading, '') || ' ' || t.body,"
+	    "     E'\\n' ORDER BY t.ord) FROM ecfr_text t"
+	    "   WHERE t.scope = '774 Supp. 1'"
+	    "     AND t.ecfr_date = ecfr_scope_date('774 Supp. 1', $1::date)"
+	    "     AND (t.cite = r.citation OR t.cite LIKE r.citation || '.%'"
+	    "          OR t.cite LIKE r.citation || ' %')) AS reg_text"
+	    " FROM r WHERE r.citation LIKE '15 CFR 774 Supp. 1, %'"
+	    " ORDER BY r.citation, r.id", 1, NULL, params, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		cli_warnx("could not read rules: %s", PQresultErrorMessage(res));
+		PQclear(res);
+		PQfinish(conn);
+		return CLI_EXIT_ERROR;
+	}
+	printf("verifying rules against the eCFR text of %s\n", date);
+	for (i = 0; i < PQntuples(res); i++) {
+		const char	*kind = PQgetvalue(res, i, 0);
+		const char	*id = PQgetvalue(res, i, 1);
+		const char	*cite = PQgetvalue(res, i, 2);
+		const char	*what = PQgetvalue(res, i, 3);
+		bool		 now = strcmp(PQgetvalue(res, i, 4), "t") == 0;
+		const char	*rtext = PQgetvalue(res, i, 5);
+		const char	*text = PQgetvalue(res, i, 6);
+		double		 nums[64];
+		size_t		 n = 0, k;
+		json_t		*pred;
+		bool		 ok = true;
+
+		if (!now) {
+			printf("skip  %s %s (%s): not verifiable against this "
+			    "date (not in force on %s)\n", kind, id, cite, date);
+			skipped++;
+			continue;
+		}
+		checked++;
+		if (PQgetisnull(res, i, 6)) {
+			printf("FAIL  %s %s: %s is not in the eCFR text of %s\n"
+			    "      rule text: %s\n", kind, id, cite, date,
+			    *rtext ? rtext : "(none)");
+			bad++;
+			continue;
+		}
+		if (strcmp(kind, "param") == 0)
+			nums[n++] = strtod(what, NULL);
+		else if ((pred = json_loads(what, 0, NULL)) != NULL) {
+			verify_collect(pred, nums, &n, nitems(nums));
+			json_decref(pred);
+		}
+		for (k = 0; k < n && k < nitems(nums); k++) {
+			/* 0 and 1 are booleans in disguise, not thresholds */
+			if (nums[k] == 0 || nums[k] == 1)
+				continue;
+			if (!ecfr_text_has_number(text, nums[k])) {
+				if (ok)
+					printf("FAIL  %s %s (%s):\n", kind, id,
+					    cite);
+				printf("      threshold %g is not in the text\n",
+				    nums[k]);
+				ok = false;
+			}
+		}
+		if (!ok) {
+			printf("      rule: %s\n      rule text: %s\n"
+			    "      eCFR %s: %s\n", what, *rtext ? rtext :
+			    "(none)", date, text);
+			bad++;
+		} else
+			printf("ok    %s %s (%s)\n", kind, id, cite);
+	}
+	printf("%d checked, %d mismatched, %d not verifiable against %s\n",
+	    checked, bad, skipped, date);
+	PQclear(res);
+	PQfinish(conn);
+	return bad > 0 ? CLI_EXIT_NO : CLI_EXIT_OK;
+}
