@@ -81,6 +81,7 @@ const struct cmd_entry cmd_table[] = {
 	  "rules, without a database. Exits 1 if any file is invalid.",
 	  cmd_import_validate_exec },
 	/* Other engineers: add your line(s) below this comment. */
+	{ "verify rules", "verify rules [--date DATE]", "Check that every rule citing a CCL paragraph matches the imported eCFR text of the date (default: the latest): the paragraph exists and each threshold appears in it. Rules not in force on the date are reported as not verifiable. Exits 1 on any mismatch.", cmd_verify_rules_exec },
 	{ "models list", "models list [--over OPS] [--unpublished] [--as-of DATE] [--limit N]", "List the registry's models, most training compute first (GET /v1/models), and the most compute-intensive published model as of the date: a proxy from the Epoch data, not the legal floor of 4E091 Note 2.", cmd_models_list_exec },
 	{ "model show", "model show ID", "Show a registry model's facts with their sources and every version (GET /v1/models/ID).", cmd_model_show_exec },
 	{ "model estimate", "model estimate (--params N [--active-params N] --tokens D | --gpu-hours H (--chip ID | --peak-flops F) [--utilization U] | --model ID)", "Estimate training operations line by line: 6 x N x D, or GPU-hours x peak x utilisation (0.4 unless given, and labelled).", cmd_model_estimate_exec },

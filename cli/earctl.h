@@ -223,4 +223,7 @@ int	 cmd_model_show_exec(struct cmd_ctx *, int, char **);
 int	 cmd_model_estimate_exec(struct cmd_ctx *, int, char **);
 int	 cmd_chips_list_exec(struct cmd_ctx *, int, char **);
 
+/* cmd_verify.c: rulepacks against the imported eCFR text. */
+int	 cmd_verify_rules_exec(struct cmd_ctx *, int, char **);
+
 #endif /* EARCTL_H */
