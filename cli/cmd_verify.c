@@ -45,6 +45,41 @@ verify_collect(json_t *p, double *out, size_t *n, size_t max)
 		verify_collect(v, out, n, max);
 }
 
+/*
+ * A paragraph that "meets or exceeds the limits in 3A090.a" (4A090.a)
+ * takes its thresholds from there: the referenced subtree's text, or NULL.
+ */
+static char *
+verify_referenced(PGconn *conn, const char *date, const char *text)
+{
+	const char	*s = strstr(text, "limits in "), *params[2];
+	char		 cite[96];
+	PGresult	*res;
+	char		*out = NULL;
+	size_t		 n;
+
+	if (s == NULL)
+		return NULL;
+	s += 10;
+	n = strcspn(s, " ,;\n");
+	while (n > 0 && s[n - 1] == '.')
+		n--;
+	if (n < 5 || n > 40)
+		return NULL;
+	snprintf(cite, sizeof cite, "15 CFR 774 Supp. 1, %.*s", (int)n, s);
+	params[0] = date;
+	params[1] = cite;
+	res = PQexecParams(conn, "SELECT string_agg(body, E'\\n') FROM"
+	    " ecfr_text WHERE scope = '774 Supp. 1' AND ecfr_date ="
+	    " ecfr_scope_date('774 Supp. 1', $1::date) AND (cite = $2 OR"
+	    " cite LIKE $2 || '.%')", 2, NULL, params, NULL, NULL, 0);
+	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1 &&
+	    !PQgetisnull(res, 0, 0))
+		out = xstrdup(PQgetvalue(res, 0, 0));
+	PQclear(res);
+	return out;
+}
+
 /* earctl verify rules */
 int
 cmd_verify_rules_exec(struct cmd_ctx *ctx, int argc, char **argv)
@@ -107,9 +142,11 @@ cmd_verify_rules_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	    "     E'\\n' ORDER BY t.ord) FROM ecfr_text t"
 	    "   WHERE t.scope = '774 Supp. 1'"
 	    "     AND t.ecfr_date = ecfr_scope_date('774 Supp. 1', $1::date)"
-	    "     AND (t.cite = r.citation OR t.cite LIKE r.citation || '.%'"
-	    "          OR t.cite LIKE r.citation || ' %')) AS reg_text"
-	    " FROM r WHERE r.citation LIKE '15 CFR 774 Supp. 1, %'"
+	    "     AND (t.cite = r.c OR t.cite LIKE r.c || '.%'"
+	    "          OR t.cite LIKE r.c || ' %')) AS reg_text"
+	    " FROM (SELECT *, split_part(regexp_replace(citation,"
+	    "   ' \\(.*$', ''), ' and ', 1) AS c FROM r) r"
+	    " WHERE r.citation LIKE '15 CFR 774 Supp. 1, %'"
 	    " ORDER BY r.citation, r.id", 1, NULL, params, NULL, NULL, 0);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
 		cli_warnx("could not read rules: %s", PQresultErrorMessage(res));
@@ -129,6 +166,7 @@ cmd_verify_rules_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		double		 nums[64];
 		size_t		 n = 0, k;
 		json_t		*pred;
+		char		*ref;
 		bool		 ok = true;
 
 		if (!now) {
@@ -151,11 +189,14 @@ cmd_verify_rules_exec(struct cmd_ctx *ctx, int argc, char **argv)
 			verify_collect(pred, nums, &n, nitems(nums));
 			json_decref(pred);
 		}
+		ref = verify_referenced(conn, date, text);
 		for (k = 0; k < n && k < nitems(nums); k++) {
 			/* 0 and 1 are booleans in disguise, not thresholds */
 			if (nums[k] == 0 || nums[k] == 1)
 				continue;
-			if (!ecfr_text_has_number(text, nums[k])) {
+			if (!ecfr_text_has_number(text, nums[k]) &&
+			    (ref == NULL || !ecfr_text_has_number(ref,
+			    nums[k]))) {
 				if (ok)
 					printf("FAIL  %s %s (%s):\n", kind, id,
 					    cite);
@@ -170,7 +211,10 @@ cmd_verify_rules_exec(struct cmd_ctx *ctx, int argc, char **argv)
 			    "(none)", date, text);
 			bad++;
 		} else
-			printf("ok    %s %s (%s)\n", kind, id, cite);
+			printf("ok    %s %s (%s)%s\n", kind, id, cite,
+			    ref != NULL ? " (with the limits it refers to)" :
+			    "");
+		free(ref);
 	}
 	printf("%d checked, %d mismatched, %d not verifiable against %s\n",
 	    checked, bad, skipped, date);
