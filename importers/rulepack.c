@@ -118,6 +118,50 @@ rulepack_error(char **cause, const char *path, xmlNodePtr n,
 	free(msg);
 }
 
+/*
+ * Set *cause to "path:line: <rule element>: message", the line being that
+ * of the culprit inside the rule (a predicate, an expression).
+ */
+static void PRINTFLIKE(5, 6)
+rulepack_error_in(char **cause, const char *path, xmlNodePtr rule,
+    xmlNodePtr at, const char *fmt, ...)
+{
+	va_list	 ap;
+	char	*msg, *what;
+	long	 line;
+
+	if (cause == NULL)
+		return;
+	va_start(ap, fmt);
+	xvasprintf(&msg, fmt, ap);
+	va_end(ap);
+	what = rulepack_describe(rule != NULL ? rule : at);
+	line = xmlGetLineNo(at != NULL ? at : rule);
+	free(*cause);
+	if (path != NULL)
+		xasprintf(cause, "%s:%ld: %s: %s", path, line, what, msg);
+	else
+		xasprintf(cause, "line %ld: %s: %s", line, what, msg);
+	free(what);
+	free(msg);
+}
+
+/* Is this a fact docs/ruleset.md names? Asks core's compiler. */
+static int
+rulepack_fact_ok(const char *fact, char **err)
+{
+	struct pred	*pr;
+	json_t		*j;
+
+	j = json_pack("[ss]", "known", fact);
+	pr = pred_compile(j, err);
+	json_decref(j);
+	if (pr == NULL)
+		return (0);
+	pred_free(pr);
+	return (1);
+}
+
 /* Keep a string until the current element is done. */
 static char *
 rulepack_keep(struct rulepack_walk *w, char *s)
@@ -258,18 +302,24 @@ rulepack_literal(const char *s)
 
 /* An expression element (<max>, <mul>, <fact>, <num>, ...) to JSON. */
 static json_t *
-rulepack_expr(const char *path, xmlNodePtr n, char **cause)
+rulepack_expr(const char *path, xmlNodePtr ctx, xmlNodePtr n, char **cause)
 {
 	xmlNodePtr	 c;
 	xmlChar		*v;
 	json_t		*j, *e;
-	char		*end;
+	char		*end, *err = NULL;
 	double		 d;
 
 	if (rulepack_is(n, "fact")) {
 		v = xmlGetProp(n, (const xmlChar *)"name");
 		if (v == NULL) {
-			rulepack_error(cause, path, n, "missing name");
+			rulepack_error_in(cause, path, ctx, n, "missing name");
+			return (NULL);
+		}
+		if (!rulepack_fact_ok((const char *)v, &err)) {
+			rulepack_error_in(cause, path, ctx, n, "%s", err);
+			free(err);
+			xmlFree(v);
 			return (NULL);
 		}
 		j = json_pack("{s:s}", "fact", (const char *)v);
@@ -279,13 +329,13 @@ rulepack_expr(const char *path, xmlNodePtr n, char **cause)
 	if (rulepack_is(n, "num")) {
 		v = xmlGetProp(n, (const xmlChar *)"value");
 		if (v == NULL) {
-			rulepack_error(cause, path, n, "missing value");
+			rulepack_error_in(cause, path, ctx, n, "missing value");
 			return (NULL);
 		}
 		errno = 0;
 		d = strtod((const char *)v, &end);
 		if (*v == '\0' || *end != '\0' || errno != 0) {
-			rulepack_error(cause, path, n, "invalid number \"%s\"",
+			rulepack_error_in(cause, path, ctx, n, "invalid number \"%s\"",
 			    (const char *)v);
 			xmlFree(v);
 			return (NULL);
@@ -295,21 +345,21 @@ rulepack_expr(const char *path, xmlNodePtr n, char **cause)
 	}
 	if (!rulepack_is(n, "max") && !rulepack_is(n, "min") &&
 	    !rulepack_is(n, "add") && !rulepack_is(n, "mul")) {
-		rulepack_error(cause, path, n, "not an expression");
+		rulepack_error_in(cause, path, ctx, n, "not an expression");
 		return (NULL);
 	}
 	j = json_array();
 	json_array_append_new(j, json_string((const char *)n->name));
 	for (c = rulepack_next(n->children); c != NULL;
 	    c = rulepack_next(c->next)) {
-		if ((e = rulepack_expr(path, c, cause)) == NULL) {
+		if ((e = rulepack_expr(path, ctx, c, cause)) == NULL) {
 			json_decref(j);
 			return (NULL);
 		}
 		json_array_append_new(j, e);
 	}
 	if (json_array_size(j) < 2) {
-		rulepack_error(cause, path, n, "expression has no operands");
+		rulepack_error_in(cause, path, ctx, n, "expression has no operands");
 		json_decref(j);
 		return (NULL);
 	}
@@ -318,7 +368,7 @@ rulepack_expr(const char *path, xmlNodePtr n, char **cause)
 
 /* A predicate element to its JSON array (docs/ruleset.md, "Predicates"). */
 static json_t *
-rulepack_pred(const char *path, xmlNodePtr n, char **cause)
+rulepack_pred(const char *path, xmlNodePtr ctx, xmlNodePtr n, char **cause)
 {
 	static const char	*cmp[] = { "ge", "gt", "le", "lt", "eq", "ne" };
 	xmlNodePtr		 c;
@@ -333,7 +383,7 @@ rulepack_pred(const char *path, xmlNodePtr n, char **cause)
 		json_array_append_new(j, json_string((const char *)n->name));
 		for (c = rulepack_next(n->children); c != NULL;
 		    c = rulepack_next(c->next)) {
-			if ((e = rulepack_pred(path, c, cause)) == NULL) {
+			if ((e = rulepack_pred(path, ctx, c, cause)) == NULL) {
 				json_decref(j);
 				return (NULL);
 			}
@@ -341,7 +391,7 @@ rulepack_pred(const char *path, xmlNodePtr n, char **cause)
 		}
 		if (json_array_size(j) < 2 || (rulepack_is(n, "not") &&
 		    json_array_size(j) != 2)) {
-			rulepack_error(cause, path, n, "wrong number of operands");
+			rulepack_error_in(cause, path, ctx, n, "wrong number of operands");
 			json_decref(j);
 			return (NULL);
 		}
@@ -352,7 +402,7 @@ rulepack_pred(const char *path, xmlNodePtr n, char **cause)
 	if (rulepack_is(n, "eccn")) {
 		v = xmlGetProp(n, (const xmlChar *)"prefix");
 		if (v == NULL) {
-			rulepack_error(cause, path, n, "missing prefix");
+			rulepack_error_in(cause, path, ctx, n, "missing prefix");
 			return (NULL);
 		}
 		j = json_pack("[ss]", "eccn", (const char *)v);
@@ -362,7 +412,13 @@ rulepack_pred(const char *path, xmlNodePtr n, char **cause)
 
 	fact = xmlGetProp(n, (const xmlChar *)"fact");
 	if (fact == NULL) {
-		rulepack_error(cause, path, n, "missing fact");
+		rulepack_error_in(cause, path, ctx, n, "missing fact");
+		return (NULL);
+	}
+	if (!rulepack_fact_ok((const char *)fact, &s)) {
+		rulepack_error_in(cause, path, ctx, n, "%s", s);
+		free(s);
+		xmlFree(fact);
 		return (NULL);
 	}
 	j = NULL;
@@ -371,7 +427,7 @@ rulepack_pred(const char *path, xmlNodePtr n, char **cause)
 	else if (rulepack_is(n, "in-group")) {
 		v = xmlGetProp(n, (const xmlChar *)"group");
 		if (v == NULL)
-			rulepack_error(cause, path, n, "missing group");
+			rulepack_error_in(cause, path, ctx, n, "missing group");
 		else
 			j = json_pack("[sss]", "in_group", (const char *)fact,
 			    (const char *)v);
@@ -398,7 +454,7 @@ rulepack_pred(const char *path, xmlNodePtr n, char **cause)
 			xmlFree(v);
 		}
 		if (json_array_size(vals) == 0) {
-			rulepack_error(cause, path, n, "no values");
+			rulepack_error_in(cause, path, ctx, n, "no values");
 			json_decref(vals);
 		} else
 			j = json_pack("[ssO]", "in", (const char *)fact, vals);
@@ -409,7 +465,7 @@ rulepack_pred(const char *path, xmlNodePtr n, char **cause)
 				break;
 		}
 		if (i == nitems(cmp)) {
-			rulepack_error(cause, path, n, "unknown predicate");
+			rulepack_error_in(cause, path, ctx, n, "unknown predicate");
 			xmlFree(fact);
 			return (NULL);
 		}
@@ -418,9 +474,9 @@ rulepack_pred(const char *path, xmlNodePtr n, char **cause)
 			e = rulepack_literal((const char *)v);
 			xmlFree(v);
 		} else if ((c = rulepack_next(n->children)) != NULL)
-			e = rulepack_expr(path, c, cause);
+			e = rulepack_expr(path, ctx, c, cause);
 		else {
-			rulepack_error(cause, path, n, "missing value");
+			rulepack_error_in(cause, path, ctx, n, "missing value");
 			e = NULL;
 		}
 		if (e != NULL)
@@ -435,7 +491,7 @@ rulepack_pred(const char *path, xmlNodePtr n, char **cause)
 json_t *
 rulepack_convert_predicate(struct _xmlNode *n, char **cause)
 {
-	return (rulepack_pred(NULL, n, cause));
+	return (rulepack_pred(NULL, NULL, n, cause));
 }
 
 /* The <when> of a rule element as JSON text, checked by the core compiler. */
@@ -456,10 +512,10 @@ rulepack_when(struct rulepack_walk *w, xmlNodePtr n, char **cause)
 		rulepack_error(cause, w->path, n, "missing <when>");
 		return (NULL);
 	}
-	if ((j = rulepack_pred(w->path, p, cause)) == NULL)
+	if ((j = rulepack_pred(w->path, n, p, cause)) == NULL)
 		return (NULL);
 	if ((pr = pred_compile(j, &err)) == NULL) {
-		rulepack_error(cause, w->path, p, "%s", err);
+		rulepack_error_in(cause, w->path, n, p, "%s", err);
 		free(err);
 		json_decref(j);
 		return (NULL);
