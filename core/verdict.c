@@ -68,18 +68,20 @@ verdict_exit_code(enum verdict_kind k)
 	}
 }
 
-/* The response body with its decision id (may be NULL): a new reference. */
+/*
+ * The response body with its decision id (may be NULL): a new reference
+ * whose members are shared with the verdict, so treat it as read-only.
+ */
 json_t *
 verdict_to_json(const struct verdict *v, const char *decision_id)
 {
-	json_t	*o, *body;
+	json_t	*o;
 
 	o = json_object();
 	json_object_set_new(o, "decision_id", decision_id != NULL ?
 	    json_string(decision_id) : json_null());
-	body = json_deep_copy(v->body);
-	json_object_update(o, body);
-	json_decref(body);
+	/* Members are shared with the verdict: the caller only reads them. */
+	json_object_update(o, v->body);
 	return (o);
 }
 
