@@ -93,6 +93,13 @@ t_eq "--version" "$(cat "$T/out")" "earctl $(cat "$ROOT/VERSION" 2>/dev/null || 
 
 # --- against the real daemon ---
 it_import_rules || t_fail "import the rulepacks with earctl import rules"
+# Checks naming a recipient screen it, so a list must be loaded.
+earctl_rc --database "$EARD_IMPORT_DATABASE_URL" import csl \
+    "$ROOT/tests/fixtures/csl-sample.json"
+t_eq "import csl of the sample list exits 0" "$RC" 0
+earctl_rc --database "$EARD_IMPORT_DATABASE_URL" import rules \
+    "$ROOT/tests/fixtures/no-such-pack.xml"
+t_eq "import of a missing file exits 4" "$RC" 4
 eard_start
 wait_ready 20 || t_fail "eard ready" "$BODY"
 
