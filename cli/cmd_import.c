@@ -111,13 +111,6 @@ import_chips(struct cmd_ctx *ctx, PGconn *conn, const struct import_opts *o,
 	return (import_registry(ctx, conn, REGISTRY_CHIPS, o, files, n, cause));
 }
 
-/*
- * The FR importer may not be linked into this build yet: refer to it weakly
- * and say so when it is missing. (A weak reference does not pull a member
- * out of a static library: make it strong once importers/fr.c exists.)
- */
-#pragma weak fr_import_file
-
 /* earctl import ecfr FILE... (one transaction per file: one date each) */
 static int
 import_ecfr(struct cmd_ctx *ctx, PGconn *conn, const struct import_opts *o,
@@ -151,11 +144,6 @@ import_fr(struct cmd_ctx *ctx, PGconn *conn, const struct import_opts *o,
 {
 	size_t	i;
 
-	if (fr_import_file == NULL) {
-		xasprintf(cause, "the Federal Register importer is not built "
-		    "into this earctl yet");
-		return (-1);
-	}
 	for (i = 0; i < n; i++) {
 		if (fr_import_file(conn, files[i], o->citation, cause) != 0)
 			return (-1);

@@ -100,6 +100,22 @@ t_eq "import csl of the sample list exits 0" "$RC" 0
 earctl_rc --database "$EARD_IMPORT_DATABASE_URL" import rules \
     "$ROOT/tests/fixtures/no-such-pack.xml"
 t_eq "import of a missing file exits 4" "$RC" 4
+earctl_rc --database "$EARD_IMPORT_DATABASE_URL" import ecfr \
+    "$ROOT/tests/fixtures/ecfr/part740_country_groups.xml"
+t_eq "import ecfr of the Part 740 fixture exits 0" "$RC" 0
+earctl_rc --database "$EARD_IMPORT_DATABASE_URL" import fr \
+    "$ROOT/tests/fixtures/fr/FR_2023-03929_trimmed.xml"
+t_eq "import fr of the FR fixture exits 0" "$RC" 0
+for kind in chips models; do
+	earctl_rc --database "$EARD_IMPORT_DATABASE_URL" import "$kind" \
+	    "$ROOT/tests/fixtures/registry/$kind.json"
+	t_eq "import $kind of the registry fixture exits 0" "$RC" 0
+	earctl_rc --database "$EARD_IMPORT_DATABASE_URL" import "$kind" \
+	    "$ROOT/tests/fixtures/registry/$kind.json"
+	t_eq "importing $kind again exits 0 (idempotent)" "$RC" 0
+done
+earctl_rc rules validate "$ROOT"/rules/[0-9]*.xml
+t_eq "rules validate of the curated packs exits 0" "$RC" 0
 eard_start
 wait_ready 20 || t_fail "eard ready" "$BODY"
 
