@@ -34,6 +34,9 @@
 #define A800 "\"chip\": {\"name\": \"A800\", \"performance\": " \
 	"[{\"format\": \"fp16\", \"dense_tops\": 312}], \"die_area_mm2\": 826," \
 	" \"io_bandwidth_gbs\": 400, \"datacenter\": true}"
+#define CHIPX(tops, area, dc) "{\"performance\": [{\"format\": " \
+	"\"fp8\", \"dense_tops\": " #tops "}], \"die_area_mm2\": " #area \
+	", \"memory_bandwidth_gbs\": 1000, \"datacenter\": " dc "}"
 #define RCN ", \"recipient\": {\"name\": \"Example\", \"headquarters\": \"CN\"}"
 
 struct row {
@@ -190,6 +193,92 @@ static const struct row rows[] = {
 	  "\"posture\": \"text\", \"model\": {\"name\": \"X\", \"published\": "
 	  "false, \"parameters\": 1e12, \"training_tokens\": 2e13}}",
 	  "license_required", "4E091", NULL, NULL, NULL },
+	/* Exact thresholds of 3A090 (88 FR 73458), chips built to hit them. */
+	{ "TPP exactly 4800 is 3A090.a.1 (\"4800 or more\")",
+	  ITEM_CHIP, "{\"as_of\": \"2024-06-01\", \"destination\": \"CN\", "
+	  "\"chip\": " CHIPX(600, 1000, "true") RCN "}", "license_required",
+	  "3A090.a.1", NULL, NULL, NULL },
+	{ "TPP 4799.2 with PD 4.8 is 3A090.b.1, NAC for datacenter .b",
+	  ITEM_CHIP, "{\"as_of\": \"2024-06-01\", \"destination\": \"CN\", "
+	  "\"chip\": " CHIPX(599.9, 1000, "true") RCN "}",
+	  "license_exception", "3A090.b.1", NULL, NULL, NULL },
+	{ "TPP 2960 and PD exactly 5.92 is 3A090.a.2",
+	  ITEM_CHIP, "{\"as_of\": \"2024-06-01\", \"destination\": \"CN\", "
+	  "\"chip\": " CHIPX(370, 500, "true") RCN "}", "license_required",
+	  "3A090.a.2", NULL, NULL, NULL },
+	{ "TPP 2960 and PD 5.908 (< 5.92) is 3A090.b.1",
+	  ITEM_CHIP, "{\"as_of\": \"2024-06-01\", \"destination\": \"CN\", "
+	  "\"chip\": " CHIPX(370, 501, "true") RCN "}", "license_exception",
+	  "3A090.b.1", NULL, NULL, NULL },
+	{ "TPP exactly 2400 and PD exactly 1.6 is 3A090.b.1",
+	  ITEM_CHIP, "{\"as_of\": \"2024-06-01\", \"destination\": \"CN\", "
+	  "\"chip\": " CHIPX(300, 1500, "true") RCN "}", "license_exception",
+	  "3A090.b.1", NULL, NULL, NULL },
+	{ "TPP 2399.2 and PD 2.4: below .b.1 (2400) and .b.2 (PD 3.2)",
+	  ITEM_CHIP, "{\"as_of\": \"2024-06-01\", \"destination\": \"CN\", "
+	  "\"chip\": " CHIPX(299.9, 1000, "true") RCN "}",
+	  "no_license_required", "", "", NULL, NULL },
+	{ "TPP exactly 1600 and PD exactly 3.2 is 3A090.b.2",
+	  ITEM_CHIP, "{\"as_of\": \"2024-06-01\", \"destination\": \"CN\", "
+	  "\"chip\": " CHIPX(200, 500, "true") RCN "}", "license_exception",
+	  "3A090.b.2", NULL, NULL, NULL },
+	{ "Note 2: not datacenter and TPP < 4800 is outside .a and .b",
+	  ITEM_CHIP, "{\"as_of\": \"2024-06-01\", \"destination\": \"CN\", "
+	  "\"chip\": " CHIPX(599.9, 500, "false") RCN "}",
+	  "no_license_required", "", "", NULL, NULL },
+	{ "Note 2 with datacenter unknown: the answer depends on it",
+	  ITEM_CHIP, "{\"as_of\": \"2024-06-01\", \"destination\": \"CN\", "
+	  "\"chip\": {\"performance\": [{\"format\": \"fp8\", \"dense_tops\": "
+	  "599.9}], \"die_area_mm2\": 500}" RCN "}", "needs_review", NULL,
+	  NULL, NULL, "chip.datacenter" },
+	{ "91 FR 1684: TPP exactly 21000 is not below 21,000: presumption of "
+	  "denial", ITEM_CHIP, "{\"as_of\": \"2026-03-01\", \"destination\": "
+	  "\"CN\", \"chip\": {\"performance\": [{\"format\": \"fp8\", "
+	  "\"dense_tops\": 2625}], \"die_area_mm2\": 814, "
+	  "\"memory_bandwidth_gbs\": 4800, \"datacenter\": true}" RCN "}",
+	  "license_required", "3A090.a", "presumption_of_denial", NULL, NULL },
+	{ "91 FR 1684: DRAM exactly 6500 GB/s is not below 6,500",
+	  ITEM_CHIP, "{\"as_of\": \"2026-03-01\", \"destination\": \"CN\", "
+	  "\"chip\": {\"performance\": [{\"format\": \"fp8\", \"dense_tops\": "
+	  "2624.9}], \"die_area_mm2\": 814, \"memory_bandwidth_gbs\": 6500, "
+	  "\"datacenter\": true}" RCN "}", "license_required", "3A090.a",
+	  "presumption_of_denial", NULL, NULL },
+	{ "91 FR 1684: TPP 20999.2 and DRAM 6499: case-by-case",
+	  ITEM_CHIP, "{\"as_of\": \"2026-03-01\", \"destination\": \"CN\", "
+	  "\"chip\": {\"performance\": [{\"format\": \"fp8\", \"dense_tops\": "
+	  "2624.9}], \"die_area_mm2\": 814, \"memory_bandwidth_gbs\": 6499, "
+	  "\"datacenter\": true}" RCN "}", "license_required", "3A090.a",
+	  "case_by_case", NULL, NULL },
+	/* Era boundaries: 88 FR 73458 took effect on 2023-11-17. */
+	{ "A800 the day before 88 FR 73458 (2023-11-16): Oct 2022 I/O test",
+	  ITEM_CHIP, "{\"as_of\": \"2023-11-16\", \"destination\": \"CN\", "
+	  A800 RCN "}", "no_license_required", "", "", NULL, NULL },
+	{ "A800 the day 88 FR 73458 takes effect (2023-11-17)",
+	  ITEM_CHIP, "{\"as_of\": \"2023-11-17\", \"destination\": \"CN\", "
+	  A800 RCN "}", "license_required", "3A090.a", NULL, NULL, NULL },
+	{ "headquarters rule did not exist on 2023-11-16 (87 FR 62186: China "
+	  "only)", ITEM_CHIP, "{\"as_of\": \"2023-11-16\", \"destination\": "
+	  "\"MY\", " H100 RCN "}", "no_license_required", "3A090.a", "", NULL,
+	  NULL },
+	{ "Saudi Arabia (D:4, not A:5/A:6) needs the RS licence",
+	  ITEM_CHIP, "{\"as_of\": \"2024-06-01\", \"destination\": \"SA\", "
+	  H100 ", \"recipient\": {\"name\": \"X\", \"headquarters\": "
+	  "\"SA\"}}", "license_required", "3A090.a", "case_by_case", NULL,
+	  NULL },
+	{ "exactly 1e26 operations is 4E091 (\"1e26 or more\")",
+	  ITEM_MODEL, "{\"as_of\": \"2025-06-01\", \"destination\": \"AE\", "
+	  "\"posture\": \"text\", \"model\": {\"published\": false, "
+	  "\"training_ops\": 1e26}}", "license_required", "4E091", NULL, NULL,
+	  NULL },
+	{ "9.99e25 operations is not 4E091",
+	  ITEM_MODEL, "{\"as_of\": \"2025-06-01\", \"destination\": \"AE\", "
+	  "\"posture\": \"text\", \"model\": {\"published\": false, "
+	  "\"training_ops\": 9.99e25}}", "no_license_required", "", "", NULL,
+	  NULL },
+	{ "publication not stated, text layer would license: needs review",
+	  ITEM_MODEL, "{\"as_of\": \"2025-06-01\", \"destination\": \"AE\", "
+	  "\"posture\": \"text\", \"model\": {\"training_ops\": 3e26}}",
+	  "needs_review", "4E091", NULL, NULL, "model.published" },
 };
 
 static struct ruleset *rs;
