@@ -199,6 +199,8 @@ db_state(void)
 {
 	if (db_pgs == NULL)
 		return "stopped";
+	if (pgsocket_is_connected(db_pgs))
+		return "connected";
 	return pgsocket_state_name(pgsocket_get_state(db_pgs));
 }
 

@@ -16,6 +16,7 @@ else
 	t_fail "readyz turns 200 once the rules are loaded" "$STATUS $BODY"
 fi
 t_eq "readyz says ready" "$(jqr .ready)" true
+t_eq "readyz says the database is connected" "$(jqr .database)" connected
 t_eq "readyz names a ruleset version" "$(jqr '.ruleset | length')" 64
 
 # Error shapes: {"error":{"code","message","field"}}.
@@ -180,6 +181,13 @@ t_eq "--dump-config shows overrides" \
     "$(sed -n 's/^batch_max = //p' "$T/dump.conf")" 7
 "$EARD" -c "$T/dump.conf" --dump-config >"$T/dump2.conf" 2>&1
 t_cmd "--dump-config output reads back unchanged" cmp "$T/dump.conf" "$T/dump2.conf"
+
+# The man page documents every key of the table.
+missing=
+for k in $(sed -n 's/^\([a-z_]*\) =.*/\1/p' "$T/dump.conf"); do
+	grep -Eq "^\.It .*Cm $k( |$)" "$ROOT/docs/eard.8" || missing="$missing $k"
+done
+t_eq "docs/eard.8 documents every configuration key" "$missing" ""
 
 # A second eard on the same socket refuses; the socket is kept.
 out=$("$EARD" -f --socket "$SOCK" --database-url "$EARD_DATABASE_URL" 2>&1)
