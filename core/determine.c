@@ -45,6 +45,7 @@ struct det {
 	struct model_count	 count;
 	bool			 counted;
 	double			 tpp, pd;
+	enum tv			 published;	/* on as_of */
 };
 
 /* Append a note unless the same sentence is already there. */
@@ -193,8 +194,8 @@ det_model_facts(struct det *dt)
 	if (dt->count.note1_excluded != TV_UNKNOWN)
 		facts_set_bool(f, "note1_excluded",
 		    dt->count.note1_excluded == TV_TRUE);
-	if (c->model.published != TV_UNKNOWN)
-		facts_set_bool(f, "published", c->model.published == TV_TRUE);
+	if (dt->published != TV_UNKNOWN)
+		facts_set_bool(f, "published", dt->published == TV_TRUE);
 	if (c->model.derived_published != TV_UNKNOWN)
 		facts_set_bool(f, "derived_from_published",
 		    c->model.derived_published == TV_TRUE);
@@ -869,9 +870,9 @@ det_not_subject(struct det *dt, json_t *notes)
 	if (dt->c->kind != ITEM_MODEL)
 		return (false);
 	publish = c->release != NULL && strcmp(c->release, "publish") == 0;
-	if (c->model.published != TV_TRUE && !publish)
+	if (dt->published != TV_TRUE && !publish)
 		return (false);
-	if (c->model.published == TV_TRUE)
+	if (dt->published == TV_TRUE)
 		det_note(notes, "published weights are not subject to the EAR "
 		    "(15 CFR 734.7(a), 734.3(b)(3); 15 CFR 774 Supp. 1, 4E091 "
 		    "Note 1), whatever the destination or date");
@@ -1032,6 +1033,7 @@ determine(const struct ruleset *rs, const struct check *c)
 	char			 as_of[11];
 	const char		*eccn;
 	bool			 ns, pub_unknown;
+	ear_date		 pub;
 
 	memset(&dt, 0, sizeof dt);
 	dt.rs = rs;
@@ -1040,8 +1042,19 @@ determine(const struct ruleset *rs, const struct check *c)
 	dt.item = c->kind == ITEM_CHIP ? "chip" : "model";
 	dt.facts = facts_new();
 	dt.notes = notes = json_array();
+	date_format(c->as_of, as_of);
 	dt.tpp = dt.pd = NAN;
 	dt.count.total = NAN;
+	dt.published = c->model.published;
+	if (c->kind == ITEM_MODEL && dt.published == TV_TRUE &&
+	    c->published_on != NULL && date_parse(c->published_on, &pub) == 0 &&
+	    dt.d < pub) {
+		/* Published later: on as_of the weights were not yet public. */
+		dt.published = TV_FALSE;
+		det_note(notes, "the weights were published on %s, after "
+		    "as_of: on %s they were unpublished", c->published_on,
+		    as_of);
+	}
 	det_common_facts(&dt);
 	if (c->kind == ITEM_CHIP)
 		det_chip_facts(&dt);
@@ -1069,7 +1082,7 @@ determine(const struct ruleset *rs, const struct check *c)
 
 	/* Weights whose publication is not stated: fail closed if it matters. */
 	pub_unknown = c->kind == ITEM_MODEL && !ns &&
-	    c->model.published == TV_UNKNOWN;
+	    dt.published == TV_UNKNOWN;
 	if (pub_unknown) {
 		if (kind == VERDICT_NO_LICENSE)
 			det_note(notes, "model.published was not given: the "

@@ -275,6 +275,16 @@ static const struct row rows[] = {
 	  "\"posture\": \"text\", \"model\": {\"published\": false, "
 	  "\"training_ops\": 9.99e25}}", "no_license_required", "", "", NULL,
 	  NULL },
+	{ "published after as_of: on as_of the weights were unpublished",
+	  ITEM_MODEL, "{\"as_of\": \"2025-06-01\", \"destination\": \"AE\", "
+	  "\"posture\": \"text\", \"model\": {\"published\": true, "
+	  "\"published_on\": \"2025-08-01\", \"training_ops\": 3e26}}",
+	  "license_required", "4E091", NULL, NULL, NULL },
+	{ "published before as_of: not subject (15 CFR 734.7(a))",
+	  ITEM_MODEL, "{\"as_of\": \"2025-09-01\", \"destination\": \"AE\", "
+	  "\"posture\": \"text\", \"model\": {\"published\": true, "
+	  "\"published_on\": \"2025-08-01\", \"training_ops\": 3e26}}",
+	  "not_subject", "", "", NULL, NULL },
 	{ "publication not stated, text layer would license: needs review",
 	  ITEM_MODEL, "{\"as_of\": \"2025-06-01\", \"destination\": \"AE\", "
 	  "\"posture\": \"text\", \"model\": {\"training_ops\": 3e26}}",
