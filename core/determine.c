@@ -400,7 +400,7 @@ det_exceptions(struct det *dt, enum rs_layer layer, const char *eccn,
 	enum tv		 t, best = TV_FALSE;
 	json_t		*x;
 	size_t		 i;
-	char		 why[512];
+	char		 why[1024], *cond;
 
 	if (json_array_size(o->excs) != 0) {
 		json_t *v;
@@ -437,10 +437,12 @@ det_exceptions(struct det *dt, enum rs_layer layer, const char *eccn,
 			strset_merge(missing, &tmp);
 			snprintf(why, sizeof why, "eligibility could not be "
 			    "decided from the facts given");
-		} else
-			snprintf(why, sizeof why, "not eligible: its "
-			    "conditions (see eligibility) are not met for "
-			    "this item, destination or party");
+		} else {
+			cond = pred_to_text(e->when);
+			snprintf(why, sizeof why, "not eligible: it requires "
+			    "%s", cond);
+			free(cond);
+		}
 		strset_clear(&tmp);
 		x = json_pack("{s:s, s:s, s:o, s:s, s:b, s:o, s:o, s:o, s:o, "
 		    "s:o}", "code", e->code, "id", e->m.id, "available",
@@ -451,7 +453,8 @@ det_exceptions(struct det *dt, enum rs_layer layer, const char *eccn,
 		    "citation", det_str(e->m.citation), "rule",
 		    det_str(det_rule_cite(dt, &e->m)), "note",
 		    det_str(e->m.note), "eligibility",
-		    json_deep_copy(json_object_get(e->m.json, "when")));
+		    json_string_nocheck(cond = pred_to_text(e->when)));
+		free(cond);
 		json_array_append_new(o->excs, x);
 	}
 	return (best);
@@ -473,7 +476,7 @@ det_requirements(struct det *dt, enum rs_layer layer, const char *eccn,
 	size_t			 i, k;
 	bool			 review = false, required = false;
 	bool			 undetermined = false, overcome = false;
-	char			 cd[11];
+	char			 cd[11], *cond;
 	int			 prank = -1, arank = -1;
 
 	facts_set_str(dt->facts, "eccn", eccn != NULL ? eccn : "");
@@ -550,6 +553,9 @@ det_requirements(struct det *dt, enum rs_layer layer, const char *eccn,
 		    det_str(r->m.note), "text", det_str(r->m.text),
 		    "from", det_date(r->m.from), "exceptions",
 		    r->exceptions);
+		cond = pred_to_text(r->when);
+		json_object_set_new(x, "condition", json_string_nocheck(cond));
+		free(cond);
 		if (pol != NULL)
 			json_object_set_new(x, "review_policy_rule", pol);
 		json_array_append_new(o->reqs, x);

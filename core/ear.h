@@ -134,6 +134,7 @@ void	 pred_free(struct pred *);
 enum tv	 pred_eval(const struct pred *, const struct facts *,
 	     const struct ruleset *, ear_date, struct strset *);
 bool	 pred_eccn_matches(const char *, const char *);	/* prefix at a '.' */
+char	*pred_to_text(const struct pred *);	/* in words; caller frees */
 const char *tv_name(enum tv);
 
 /*

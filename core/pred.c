@@ -8,6 +8,7 @@
  * missing facts are collected only where they made the result unknown.
  */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -848,4 +849,134 @@ pred_walk_thresholds(const struct pred *p, pred_threshold_cb cb, void *arg)
 	if (p->op >= P_GE && p->op <= P_NE && p->expr != NULL &&
 	    p->expr->type == E_NUM)
 		cb(p->fact, ops[p->op], p->expr->num, arg);
+}
+
+/* A number as the regulation writes it: 4800, 5.92, 26900000, 1e26. */
+static void
+pred_fmt_num(double v, char *out, size_t len)
+{
+	char	*e;
+
+	if (v == floor(v) && fabs(v) < 1e15)
+		snprintf(out, len, "%.0f", v);
+	else {
+		snprintf(out, len, "%.6g", v);
+		if ((e = strstr(out, "e+")) != NULL)
+			memmove(e + 1, e + 2, strlen(e + 2) + 1);
+	}
+}
+
+/* Append an expression in words to *buf. */
+static void
+expr_text(const struct expr *e, char **buf)
+{
+	static const char *names[] = { [E_MAX] = "max", [E_MIN] = "min",
+	    [E_ADD] = "sum", [E_MUL] = "product" };
+	char	*s, num[32];
+	size_t	 i;
+
+	switch (e->type) {
+	case E_NUM:
+		pred_fmt_num(e->num, num, sizeof num);
+		xasprintf(&s, "%s%s", *buf, num);
+		break;
+	case E_STR:
+		xasprintf(&s, "%s\"%s\"", *buf, e->s);
+		break;
+	case E_BOOL:
+		xasprintf(&s, "%s%s", *buf, e->b ? "true" : "false");
+		break;
+	case E_FACT:
+		xasprintf(&s, "%s%s", *buf, e->s);
+		break;
+	default:
+		xasprintf(&s, "%s%s(", *buf, names[e->type]);
+		free(*buf);
+		*buf = s;
+		for (i = 0; i < e->nargs; i++) {
+			if (i > 0) {
+				xasprintf(&s, "%s, ", *buf);
+				free(*buf);
+				*buf = s;
+			}
+			expr_text(e->args[i], buf);
+		}
+		xasprintf(&s, "%s)", *buf);
+		break;
+	}
+	free(*buf);
+	*buf = s;
+}
+
+/* Append a predicate in words to *buf. */
+static void
+pred_text(const struct pred *p, char **buf)
+{
+	static const char *ops[] = { [P_GE] = ">=", [P_GT] = ">",
+	    [P_LE] = "<=", [P_LT] = "<", [P_EQ] = "=", [P_NE] = "!=" };
+	char	*s = NULL;
+	size_t	 i;
+
+#define PT_ADD(...) do {						\
+	xasprintf(&s, __VA_ARGS__);					\
+	free(*buf);							\
+	*buf = s;							\
+} while (0)
+	switch (p->op) {
+	case P_TRUE:
+		PT_ADD("%salways", *buf);
+		break;
+	case P_FALSE:
+		PT_ADD("%snever", *buf);
+		break;
+	case P_NOT:
+		PT_ADD("%snot ", *buf);
+		pred_text(p->kids[0], buf);
+		break;
+	case P_ALL:
+	case P_ANY:
+		PT_ADD("%s(", *buf);
+		for (i = 0; i < p->nkids; i++) {
+			if (i > 0)
+				PT_ADD("%s %s ", *buf, p->op == P_ALL ? "and" :
+				    "or");
+			pred_text(p->kids[i], buf);
+		}
+		PT_ADD("%s)", *buf);
+		break;
+	case P_KNOWN:
+		PT_ADD("%s%s is known", *buf, p->fact);
+		break;
+	case P_ECCN:
+		PT_ADD("%sECCN in %s", *buf, p->arg);
+		break;
+	case P_IN_GROUP:
+		PT_ADD("%s%s in Country Group %s", *buf, p->fact, p->arg);
+		break;
+	case P_IN:
+		PT_ADD("%s%s in [", *buf, p->fact);
+		for (i = 0; i < p->nvalues; i++) {
+			if (i > 0)
+				PT_ADD("%s, ", *buf);
+			expr_text(p->values[i], buf);
+		}
+		PT_ADD("%s]", *buf);
+		break;
+	default:
+		PT_ADD("%s%s %s ", *buf, p->fact, ops[p->op]);
+		expr_text(p->expr, buf);
+		break;
+	}
+#undef PT_ADD
+}
+
+/* A predicate in words, e.g. "(tpp >= 4800 or pd >= 5.92)"; caller frees. */
+char *
+pred_to_text(const struct pred *p)
+{
+	char	*buf;
+
+	buf = xstrdup("");
+	pred_text(p, &buf);
+	return (buf);
 }

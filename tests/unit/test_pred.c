@@ -159,6 +159,34 @@ test_pred_compile_errors(void **state)
 	}
 }
 
+/* Predicates read back in words, for verdicts and earctl. */
+static void
+test_pred_to_text(void **state)
+{
+	json_t		*j;
+	struct pred	*p;
+	char		*cause = NULL, *t;
+
+	(void)state;
+	j = json_loads("[\"any\", [\"ge\", \"tpp\", 4800], [\"all\", "
+	    "[\"ge\", \"tpp\", 1600], [\"ge\", \"pd\", 5.92]], [\"not\", "
+	    "[\"in\", \"destination\", [\"MO\", \"HK\"]]], "
+	    "[\"in_group\", \"destination\", \"D:5\"], [\"lt\", "
+	    "\"aggregate_tpp\", [\"add\", 26900000, [\"mul\", -1, "
+	    "{\"fact\": \"consignee_year_tpp\"}]]]]", 0, NULL);
+	assert_non_null(j);
+	p = pred_compile(j, &cause);
+	assert_non_null(p);
+	t = pred_to_text(p);
+	assert_string_equal(t, "(tpp >= 4800 or (tpp >= 1600 and pd >= 5.92) "
+	    "or not destination in [\"MO\", \"HK\"] or destination in "
+	    "Country Group D:5 or aggregate_tpp < sum(26900000, product(-1, "
+	    "consignee_year_tpp)))");
+	free(t);
+	pred_free(p);
+	json_decref(j);
+}
+
 static void
 test_pred_eccn_boundary(void **state)
 {
@@ -201,6 +229,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_pred_operators_three_valued),
 		cmocka_unit_test(test_pred_compile_errors),
+		cmocka_unit_test(test_pred_to_text),
 		cmocka_unit_test(test_pred_eccn_boundary),
 		cmocka_unit_test(test_pred_facts_set_get),
 	};
