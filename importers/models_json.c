@@ -128,6 +128,9 @@ models_json_add(struct registry_set *set, const json_t *m,
 		return -1;
 	}
 
+	/* The entry exists even when no other fact is known yet. */
+	registry_add_fact(set, name, "name", json_string(name), src, conf,
+	    NULL);
 	for (i = 0; i < nitems(models_json_numbers); i++) {
 		if (isnan(num[i]) || strcmp(models_json_numbers[i],
 		    "training_peak_flops") == 0 ||

@@ -212,6 +212,20 @@ if it_import_rules; then
 	    license_required
 	req POST /v1/checks/weights '{"as_of":"2025-06-01","destination":"AE","model":{"id":"pipeline-model-7"}}'
 	t_status "weights check by registry id" 200
+	# The documented CI step: published weights pass, unknown facts block.
+	printf '{"name":"Gate Open","training_ops":3e25,"published":true,"published_on":"2025-01-01"}' >"$T/open.json"
+	printf '{"name":"Gate Unknown"}' >"$T/unknown.json"
+	gate=$ROOT/docs/examples/release-gate.sh
+	EARD_SOCKET=$SOCK AS_OF=2025-06-01 sh "$gate" "$T/open.json" CN \
+	    >"$T/gate.out" 2>&1
+	t_eq "release gate passes published weights (exit 0)" "$?" 0
+	EARD_SOCKET=$SOCK AS_OF=2025-06-01 sh "$gate" "$T/unknown.json" CN \
+	    >>"$T/gate.out" 2>&1
+	t_eq "release gate registers a model with a name only" \
+	    "$(grep -c '^release-gate: gate-unknown -> CN' "$T/gate.out")" 1
+	EARD_SOCKET=$T/no-such.sock sh "$gate" "$T/open.json" CN \
+	    >>"$T/gate.out" 2>&1
+	t_eq "release gate fails closed when eard is unreachable (exit 1)" "$?" 1
 else
 	t_skip "checks by registry id" "the rulepacks did not import"
 fi
