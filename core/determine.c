@@ -438,7 +438,8 @@ det_exceptions(struct det *dt, enum rs_layer layer, const char *eccn,
 			snprintf(why, sizeof why, "eligibility could not be "
 			    "decided from the facts given");
 		} else {
-			cond = pred_to_text(e->when);
+			cond = pred_why_false(e->when, dt->facts, dt->rs,
+			    dt->d);
 			snprintf(why, sizeof why, "not eligible: it requires "
 			    "%s", cond);
 			free(cond);

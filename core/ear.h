@@ -135,6 +135,8 @@ enum tv	 pred_eval(const struct pred *, const struct facts *,
 	     const struct ruleset *, ear_date, struct strset *);
 bool	 pred_eccn_matches(const char *, const char *);	/* prefix at a '.' */
 char	*pred_to_text(const struct pred *);	/* in words; caller frees */
+char	*pred_why_false(const struct pred *, const struct facts *,
+	     const struct ruleset *, ear_date);	/* the failing part, in words */
 const char *tv_name(enum tv);
 
 /*

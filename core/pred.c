@@ -980,3 +980,23 @@ pred_to_text(const struct pred *p)
 	pred_text(p, &buf);
 	return (buf);
 }
+
+/*
+ * The part of a false predicate that makes it false, in words: the first
+ * false conjunct of an "all", followed down; the whole predicate otherwise.
+ * Caller frees.
+ */
+char *
+pred_why_false(const struct pred *p, const struct facts *f,
+    const struct ruleset *rs, ear_date d)
+{
+	size_t	 i;
+
+	if (p->op == P_ALL) {
+		for (i = 0; i < p->nkids; i++) {
+			if (pred_eval(p->kids[i], f, rs, d, NULL) == TV_FALSE)
+				return (pred_why_false(p->kids[i], f, rs, d));
+		}
+	}
+	return (pred_to_text(p));
+}
