@@ -67,6 +67,7 @@ const struct config_key config_keys[] = {
 };
 const size_t config_nkeys = nitems(config_keys);
 
+/* The table entry of a key, or NULL. */
 static const struct config_key *
 config_find_key(const char *name)
 {
@@ -142,6 +143,7 @@ config_parse_int(const char *s, bool seconds, int *out)
 	return 0;
 }
 
+/* Is v one of the "a|b|c" choices? */
 static bool
 config_in_choices(const char *choices, const char *v)
 {
@@ -253,6 +255,7 @@ config_defaults(struct eard_config *c)
 	}
 }
 
+/* Strip leading and trailing white space in place. */
 static char *
 config_trim(char *s)
 {

@@ -50,6 +50,7 @@ db_channel_ok(const char *ch)
 	return true;
 }
 
+/* A LISTEN finished (or failed: logged, retried at reconnection). */
 static void
 db_listen_done(void *arg, PGresult *res, const char *errmsg)
 {
@@ -64,6 +65,7 @@ db_listen_done(void *arg, PGresult *res, const char *errmsg)
 	free(channel);
 }
 
+/* LISTEN on a channel. */
 static void
 db_listen(const char *channel)
 {
@@ -80,6 +82,7 @@ db_listen(const char *channel)
 	free(sql);
 }
 
+/* Is channel already LISTENed (built in or an earlier hook)? */
 static bool
 db_listened(const char *channel, size_t upto)
 {
@@ -96,6 +99,7 @@ db_listened(const char *channel, size_t upto)
 	return false;
 }
 
+/* Connected: LISTEN, reload the rules, run hooks. Lost: remember why. */
 static void
 db_state_cb(struct pgsocket *pgs, bool connected, const char *msg, void *arg)
 {
@@ -128,6 +132,7 @@ db_state_cb(struct pgsocket *pgs, bool connected, const char *msg, void *arg)
 	db_error = xstrdup(msg);
 }
 
+/* A NOTIFY: rules_changed reloads the rules; hooks hear the rest. */
 static void
 db_notify_cb(struct pgsocket *pgs, const char *channel, const char *payload,
     void *arg)
@@ -178,6 +183,7 @@ db_reload(void)
 	pgsocket_reset(db_pgs, db_url);
 }
 
+/* Close the read session. */
 void
 db_stop(void)
 {
@@ -188,12 +194,14 @@ db_stop(void)
 	db_url = NULL;
 }
 
+/* Is the read session connected? */
 bool
 db_connected(void)
 {
 	return db_pgs != NULL && pgsocket_is_connected(db_pgs);
 }
 
+/* The read session's state, for /readyz and /metrics. */
 const char *
 db_state(void)
 {
@@ -204,6 +212,7 @@ db_state(void)
 	return pgsocket_state_name(pgsocket_get_state(db_pgs));
 }
 
+/* Why the read session is not connected, or NULL. */
 const char *
 db_last_error(void)
 {

@@ -25,6 +25,7 @@ static size_t		 eard_noverrides;
 static int64_t		 eard_stop_deadline;
 static struct event	*eard_stop_timer;
 
+/* The --help text; the keys come from the config table. */
 static void
 eard_usage(FILE *f)
 {
@@ -122,6 +123,7 @@ eard_reload(void)
 	rules_reload();
 }
 
+/* The audit writer is flushed: leave the loop. */
 static void
 eard_audit_flushed(void *arg)
 {
@@ -149,6 +151,7 @@ eard_stop_check(evutil_socket_t fd, short what, void *arg)
 	audit_shutdown(eard_audit_flushed, NULL);
 }
 
+/* SIGHUP reloads; SIGTERM/SIGINT begin a clean stop. */
 static void
 eard_signal(evutil_socket_t sig, short what, void *arg)
 {
@@ -174,6 +177,7 @@ eard_signal(evutil_socket_t sig, short what, void *arg)
 	evtimer_add(eard_stop_timer, &tv);
 }
 
+/* Read the configuration, start listening and connecting, run the loop. */
 int
 main(int argc, char **argv)
 {

@@ -105,6 +105,7 @@ metrics_count_verdict(const char *kind, const char *verdict)
 	metrics_nverdicts++;
 }
 
+/* The read session connected again after a loss. */
 void
 metrics_count_db_reconnect(void)
 {

@@ -97,6 +97,7 @@ pgsocket_watch(struct pgsocket *pgs, short what)
 		fatalx("could not watch the database connection");
 }
 
+/* Free a query and its copied parameters. */
 static void
 pgsocket_query_free(struct pgsocket_query *q)
 {
@@ -483,6 +484,7 @@ pgsocket_reset(struct pgsocket *pgs, const char *conninfo)
 		pgsocket_destroy(pgs);
 }
 
+/* Release everything; only when no callback of ours is running. */
 static void
 pgsocket_destroy(struct pgsocket *pgs)
 {
@@ -513,12 +515,14 @@ pgsocket_free(struct pgsocket *pgs)
 		pgsocket_destroy(pgs);
 }
 
+/* The current state. */
 enum pgsocket_state
 pgsocket_get_state(const struct pgsocket *pgs)
 {
 	return pgs->state;
 }
 
+/* A state's name for logs and /readyz. */
 const char *
 pgsocket_state_name(enum pgsocket_state st)
 {
@@ -537,18 +541,21 @@ pgsocket_state_name(enum pgsocket_state st)
 	return "unknown";
 }
 
+/* Ready or busy: queries may be queued. */
 bool
 pgsocket_is_connected(const struct pgsocket *pgs)
 {
 	return pgs->state == PGSOCKET_READY || pgs->state == PGSOCKET_BUSY;
 }
 
+/* Why the last attempt or connection failed, or NULL. */
 const char *
 pgsocket_last_error(const struct pgsocket *pgs)
 {
 	return pgs->last_error;
 }
 
+/* Queries queued or in flight. */
 size_t
 pgsocket_queued(const struct pgsocket *pgs)
 {

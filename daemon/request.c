@@ -50,6 +50,7 @@ static size_t			 request_ninflight;
 static uint64_t			 request_counter;
 static uint32_t			 request_prefix;
 
+/* The reason phrase of a status. */
 static const char *
 request_reason(int status)
 {
@@ -108,6 +109,7 @@ request_make_id(struct request *r)
 	    (unsigned long long)++request_counter);
 }
 
+/* Free the request and everything it owns. */
 static void
 request_free(struct request *r)
 {
@@ -127,6 +129,7 @@ request_free(struct request *r)
 	free(r);
 }
 
+/* Keep the request alive while async work runs. */
 void
 request_hold(struct request *r)
 {
@@ -141,6 +144,7 @@ request_release(struct request *r)
 		request_free(r);
 }
 
+/* Has the request been answered (or timed out)? */
 bool
 request_replied(struct request *r)
 {
@@ -243,6 +247,7 @@ request_reply_errorf(struct request *r, int status, const char *code,
 	error_clear(&err);
 }
 
+/* Reply with a text body of the given content type. */
 void
 request_reply_text(struct request *r, int status, const char *ctype,
     const char *text)
@@ -268,6 +273,7 @@ request_alloc(struct request *r, size_t size)
 	return p;
 }
 
+/* A copy of s freed with the request. */
 char *
 request_strdup(struct request *r, const char *s)
 {
@@ -320,6 +326,7 @@ request_json(struct request *r)
 	return r->body;
 }
 
+/* The path after a prefix route, URL-decoded ("" if none). */
 const char *
 request_arg(struct request *r)
 {
@@ -344,30 +351,35 @@ request_query(struct request *r, const char *key)
 	return evhttp_find_header(&r->query, key);
 }
 
+/* The request id, for logs and X-Request-Id. */
 const char *
 request_id(struct request *r)
 {
 	return r->id;
 }
 
+/* Who asked: "uid:1000(name)" or "token:NAME". */
 const char *
 request_requester(struct request *r)
 {
 	return r->requester;
 }
 
+/* The matched route's path, or "unmatched". */
 const char *
 request_route(struct request *r)
 {
 	return r->route != NULL ? r->route->path : "unmatched";
 }
 
+/* The role of the peer. */
 enum role
 request_role(struct request *r)
 {
 	return r->role;
 }
 
+/* Requests not yet freed. */
 size_t
 request_count_inflight(void)
 {
@@ -390,6 +402,7 @@ request_timeout_cb(evutil_socket_t fd, short what, void *arg)
 	    cfg.request_timeout);
 }
 
+/* The method's name as the route table writes it. */
 static const char *
 request_method_name(enum evhttp_cmd_type cmd)
 {

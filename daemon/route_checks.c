@@ -74,12 +74,14 @@ decision_new_id(char out[40])
 	    b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
 }
 
+/* The decision kind of an item: "chip" or "weights". */
 static const char *
 checks_kind_name(enum item_kind kind)
 {
 	return kind == ITEM_CHIP ? "chip" : "weights";
 }
 
+/* The request field that holds the item. */
 static const char *
 checks_item_field(enum item_kind kind)
 {
@@ -127,6 +129,7 @@ checks_item_done(struct checks_item *it)
 		checks_job_finish(job);
 }
 
+/* The item failed with err: its result is the error. */
 static void
 checks_item_fail(struct checks_item *it, const struct ear_error *err)
 {
@@ -139,6 +142,7 @@ checks_item_fail(struct checks_item *it, const struct ear_error *err)
 	checks_item_done(it);
 }
 
+/* The item failed: build the error from a format. */
 static void PRINTFLIKE(5, 6)
 checks_item_failf(struct checks_item *it, int status, const char *code,
     const char *field, const char *fmt, ...)
@@ -345,6 +349,7 @@ checks_job_run(struct checks_job *job)
 		checks_job_finish(job);
 }
 
+/* POST /v1/checks/chip and /weights: one item. */
 static void
 checks_single(struct request *r, enum item_kind kind)
 {

@@ -21,6 +21,7 @@ static int64_t		 rules_at_us;
 static bool		 rules_loading;
 static bool		 rules_again;
 
+/* The SHA-256 of text in hex: the ruleset version. */
 static void
 rules_sha256(const char *text, char out[65])
 {
@@ -34,6 +35,7 @@ rules_sha256(const char *text, char out[65])
 	out[64] = '\0';
 }
 
+/* Remember and log why the rules could not be loaded. */
 static void
 rules_set_error(const char *what, const char *detail)
 {
@@ -82,6 +84,7 @@ rules_install(const char *text)
 	log_info("rules loaded: version %.12s", version);
 }
 
+/* The rules document arrived (or not). */
 static void
 rules_fetched(void *arg, PGresult *res, const char *errmsg)
 {
@@ -100,6 +103,7 @@ rules_fetched(void *arg, PGresult *res, const char *errmsg)
 	}
 }
 
+/* No rules until the first load. */
 void
 rules_init(void)
 {
@@ -131,6 +135,7 @@ rules_current(void)
 	return rules_cur;
 }
 
+/* Drop the rules (at exit). */
 void
 rules_clear(void)
 {
@@ -141,18 +146,21 @@ rules_clear(void)
 	rules_error = NULL;
 }
 
+/* The version of the rules in force, "" before the first load. */
 const char *
 rules_version(void)
 {
 	return rules_cur != NULL ? ruleset_version(rules_cur) : "";
 }
 
+/* When the rules were last loaded or confirmed unchanged. */
 int64_t
 rules_loaded_at_us(void)
 {
 	return rules_at_us;
 }
 
+/* Why the last load failed, or NULL. */
 const char *
 rules_last_error(void)
 {

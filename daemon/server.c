@@ -67,12 +67,14 @@ eard_stopping(void)
 	return server_stopping;
 }
 
+/* Mark the daemon as stopping (SIGTERM/SIGINT). */
 void
 eard_set_stopping(void)
 {
 	server_stopping = true;
 }
 
+/* A role's name. */
 const char *
 server_role_name(enum role r)
 {
@@ -81,6 +83,7 @@ server_role_name(enum role r)
 	return "none";
 }
 
+/* Parse a role name. */
 int
 server_parse_role(const char *s, enum role *out)
 {
@@ -200,6 +203,7 @@ server_conn_closed(struct evhttp_connection *evcon, void *arg)
 	}
 }
 
+/* Admit a connection under max_connections (counted once). */
 static bool
 server_conn_admit(struct evhttp_connection *evcon)
 {
@@ -296,6 +300,7 @@ server_identify(struct evhttp_request *req, enum role *role, char *who,
 	return 0;
 }
 
+/* Every request goes to request_handle(). */
 static void
 server_gencb(struct evhttp_request *req, void *arg)
 {
@@ -499,6 +504,7 @@ server_start(char **cause)
 	return 0;
 }
 
+/* Apply reloadable limits after SIGHUP. */
 void
 server_reload(void)
 {
@@ -527,6 +533,7 @@ server_stop_accepting(void)
 	}
 }
 
+/* Requests in flight. */
 size_t
 server_inflight(void)
 {
