@@ -456,10 +456,12 @@ fr_start(struct fr_parser *p, const char *name, int depth, int line)
 	}
 	if (p->capture_depth >= 0) {
 		if (strcmp(name, "LI") == 0) {
+			/* a list line: a real line break, not white space */
 			while (p->len > 0 && p->text[p->len - 1] == ' ')
 				p->len--;
-			fr_add_text(p, "\n", 1);
-			p->text[p->len - 1] = '\n';
+			p->text = xreallocarray(p->text, p->len + 2, 1);
+			p->text[p->len++] = '\n';
+			p->text[p->len] = '\0';
 		} else if (strcmp(name, "SU") == 0 && p->sup_depth < 0)
 			p->sup_depth = depth;
 		return;
