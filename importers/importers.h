@@ -37,6 +37,9 @@ int	 rulepack_import_files(PGconn *, char *const *, size_t, const char *,
 	     struct rulepack_report *, char **) MUSTCHECK;
 /* Schema and semantic checks of one file, no database. */
 int	 rulepack_validate_file(const char *, const char *, char **) MUSTCHECK;
+/* The same for a pack in memory, named for messages (the fuzz harness). */
+int	 rulepack_validate_memory(const char *, const char *, size_t,
+	     const char *, char **) MUSTCHECK;
 /* One XML predicate element (<all>, <ge>, ...) to its JSON array; NULL and
  * *cause on error. Returns a new reference. */
 struct _xmlNode;

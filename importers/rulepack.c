@@ -1287,6 +1287,29 @@ rulepack_validate_file(const char *path, const char *schema_path,
 	return (0);
 }
 
+/* See importers.h. */
+int
+rulepack_validate_memory(const char *name, const char *buf, size_t len,
+    const char *schema_path, char **cause)
+{
+	xmlRelaxNGPtr	 rng;
+	struct rulepack	*rp;
+	char		*content;
+
+	if ((rng = rulepack_schema_load(schema_path, cause)) == NULL)
+		return (-1);
+	content = xmalloc(len + 1);
+	memcpy(content, buf, len);
+	content[len] = '\0';
+	if ((rp = rulepack_parse(name, content, len, rng, cause)) == NULL)
+		free(content);
+	xmlRelaxNGFree(rng);
+	if (rp == NULL)
+		return (-1);
+	rulepack_free(rp);
+	return (0);
+}
+
 /* Run a statement that takes no element; *cause on error. */
 static int
 rulepack_sql(PGconn *conn, const char *sql, char **cause)
