@@ -993,10 +993,10 @@ det_classification(struct det *dt, const struct layer_result *lr)
 		    json_real(dt->count.total));
 	json_object_set_new(o, "margins", det_margins(dt));
 	json_object_set_new(o, "facts_used", facts_to_json(dt->facts));
-	json_object_set_new(o, "rule", det_str(c != NULL ? c->m.id : NULL));
+	json_object_set_new(o, "id", det_str(c != NULL ? c->m.id : NULL));
 	json_object_set_new(o, "citation", det_str(c != NULL ?
 	    c->m.citation : NULL));
-	json_object_set_new(o, "source", det_str(c != NULL ?
+	json_object_set_new(o, "rule", det_str(c != NULL ?
 	    det_rule_cite(dt, &c->m) : NULL));
 	json_object_set_new(o, "text", det_str(c != NULL ? c->m.text : NULL));
 	json_object_set_new(o, "open", json_boolean(lr->open));
