@@ -795,8 +795,9 @@ det_screening(struct det *dt, struct outcome *o, json_t *screening,
 		l = &dt->c->listings[i];
 		if (screening != NULL) {
 			json_array_append_new(screening, json_pack("{s:o, s:o, "
-			    "s:o, s:f, s:b, s:b, s:o, s:o, s:o}", "name",
+			    "s:o, s:o, s:f, s:b, s:b, s:o, s:o, s:o}", "name",
 			    det_str(l->name), "list", det_str(l->list),
+			    "source", det_str(l->list),
 			    "matched_on", det_str(l->matched_on), "score",
 			    l->score, "match", l->match, "export_list",
 			    l->export_list, "license_requirement",
