@@ -43,7 +43,7 @@ int	 rulepack_validate_memory(const char *, const char *, size_t,
 /* One XML predicate element (<all>, <ge>, ...) to its JSON array; NULL and
  * *cause on error. Returns a new reference. */
 struct _xmlNode;
-json_t	*rulepack_convert_predicate(struct _xmlNode *, char **);
+json_t	*rulepack_convert_predicate(struct _xmlNode *, char **) MUSTCHECK;
 
 /*
  * ecfr.c: eCFR versioner-API XML (a part, a section or an appendix such as
