@@ -12,6 +12,10 @@ EARCTL=$top/$BUILD/earctl
 
 v=$(scripts/pg.sh vardir)
 mkdir -p "$v/run" "$v/spool"
+if [ -f "$v/eard.pid" ] && kill -0 "$(cat "$v/eard.pid")" 2>/dev/null; then
+	echo "eard: already running (pid $(cat "$v/eard.pid")); \`make stop\` stops it" >&2
+	exit 1
+fi
 # The development configuration; edit it freely, it is not overwritten.
 [ -f "$v/eard.conf" ] || cat >"$v/eard.conf" <<CONF
 # eard configuration for \`make run\` (see docs/eard.8 or eard --dump-config)
