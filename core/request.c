@@ -180,6 +180,35 @@ req_enum(const json_t *o, const char *key, const char *path,
 	return (-1);
 }
 
+/*
+ * The 249 officially assigned ISO 3166-1 alpha-2 codes (ISO 3166
+ * Maintenance Agency, as shipped by the iso-codes project), two letters
+ * each, plus XK (Kosovo: user-assigned, used by the US government).
+ */
+static const char req_iso3166[] =
+	"ADAEAFAGAIALAMAOAQARASATAUAWAXAZBABBBDBEBFBGBHBIBJBLBMBNBOBQBRBS"
+	"BTBVBWBYBZCACCCDCFCGCHCICKCLCMCNCOCRCUCVCWCXCYCZDEDJDKDMDODZECEE"
+	"EGEHERESETFIFJFKFMFOFRGAGBGDGEGFGGGHGIGLGMGNGPGQGRGSGTGUGWGYHKHM"
+	"HNHRHTHUIDIEILIMINIOIQIRISITJEJMJOJPKEKGKHKIKMKNKPKRKWKYKZLALBLC"
+	"LILKLRLSLTLULVLYMAMCMDMEMFMGMHMKMLMMMNMOMPMQMRMSMTMUMVMWMXMYMZNA"
+	"NCNENFNGNINLNONPNRNUNZOMPAPEPFPGPHPKPLPMPNPRPSPTPWPYQARERORSRURW"
+	"SASBSCSDSESGSHSISJSKSLSMSNSOSRSSSTSVSXSYSZTCTDTFTGTHTJTKTLTMTNTO"
+	"TRTTTVTWTZUAUGUMUSUYUZVAVCVEVGVIVNVUWFWSYEYTZAZMZW"
+	"XK";
+
+/* Is an upper-case two-letter code an assigned country code? */
+static bool
+req_iso3166_known(const char *cc)
+{
+	size_t	 i;
+
+	for (i = 0; req_iso3166[i] != '\0'; i += 2) {
+		if (req_iso3166[i] == cc[0] && req_iso3166[i + 1] == cc[1])
+			return (true);
+	}
+	return (false);
+}
+
 /* An optional ISO 3166-1 alpha-2 code, upper-cased; NULL when absent. */
 static int
 req_country(const json_t *o, const char *key, const char *path, char **out,
@@ -203,6 +232,16 @@ req_country(const json_t *o, const char *key, const char *path, char **out,
 	}
 	s[0] = toupper((unsigned char)s[0]);
 	s[1] = toupper((unsigned char)s[1]);
+	if (!req_iso3166_known(s)) {
+		req_path(p, path, key);
+		error_set(err, 400, "invalid_field", p, "%s: \"%s\" is not an "
+		    "ISO 3166-1 alpha-2 country code%s", p, s,
+		    strcmp(s, "UK") == 0 ? " (the United Kingdom is \"GB\")" :
+		    "");
+		free(s);
+		*out = NULL;
+		return (-1);
+	}
 	return (0);
 }
 

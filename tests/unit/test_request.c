@@ -32,6 +32,14 @@ static const struct bad_row bad[] = {
 	  "destination" },
 	{ ITEM_CHIP, "{\"destination\": \"C1\", " CHIP "}", "invalid_field",
 	  "destination" },
+	/* ISO 3166-1: the United Kingdom is GB, XX is unassigned. */
+	{ ITEM_CHIP, "{\"destination\": \"UK\", " CHIP "}", "invalid_field",
+	  "destination" },
+	{ ITEM_CHIP, "{\"destination\": \"XX\", " CHIP "}", "invalid_field",
+	  "destination" },
+	{ ITEM_CHIP, "{\"destination\": \"GB\", " CHIP ", \"recipient\": "
+	  "{\"ultimate_parent_headquarters\": \"QQ\"}}", "invalid_field",
+	  "recipient.ultimate_parent_headquarters" },
 	{ ITEM_CHIP, "{\"destination\": \"CN\", \"as_of\": \"2024-02-30\", "
 	  CHIP "}", "invalid_field", "as_of" },
 	{ ITEM_CHIP, "{\"destination\": \"CN\", \"as_of\": \"01/06/2024\", "
