@@ -517,6 +517,8 @@ det_requirements(struct det *dt, enum rs_layer layer, const char *eccn,
 		} else if (strcmp(r->effect, "needs_review") == 0) {
 			status = "needs_review";
 			review = true;
+			/* A review rule firing on an absent fact names it. */
+			pred_absent_known(r->when, dt->facts, &o->missing);
 		} else {
 			pol = det_review_policy(dt, layer, r, eccn, o, &policy);
 			status = "applies";

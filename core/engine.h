@@ -126,6 +126,10 @@ struct ruleset {
 /* pred.c: moving names between sets. */
 void	 strset_merge(struct strset *, struct strset *);
 
+/* pred.c: facts a "known" asks about that are absent. */
+void	 pred_absent_known(const struct pred *, const struct facts *,
+	     struct strset *);
+
 /* pred.c: thresholds named in a predicate (fact, operator, number). */
 typedef void (*pred_threshold_cb)(const char *, const char *, double, void *);
 void	 pred_walk_thresholds(const struct pred *, pred_threshold_cb, void *);

@@ -1000,3 +1000,16 @@ pred_why_false(const struct pred *p, const struct facts *f,
 	}
 	return (pred_to_text(p));
 }
+
+/* Add to missing every fact a "known" in p asks about that is absent. */
+void
+pred_absent_known(const struct pred *p, const struct facts *f,
+    struct strset *missing)
+{
+	size_t	 i;
+
+	for (i = 0; i < p->nkids; i++)
+		pred_absent_known(p->kids[i], f, missing);
+	if (p->op == P_KNOWN && facts_find(f, p->fact) == NULL)
+		strset_add(missing, p->fact);
+}
