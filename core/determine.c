@@ -735,6 +735,8 @@ det_layer(struct det *dt, enum rs_layer layer, struct layer_result *lr)
 			same = false;
 	}
 	/* The primary is the first true classification (the last alt). */
+	if (alts[n - 1].rule != NULL)
+		det_used(o[n - 1].used, &alts[n - 1].rule->m);
 	lr->o = o[n - 1];
 	lr->rule = alts[n - 1].rule;
 	lr->open = n > 1;
@@ -970,6 +972,9 @@ det_posture_notes(struct det *dt, json_t *notes, const char *eccn1,
 		    p->m.citation : det_rule_cite(dt, &p->m),
 		    p->m.note != NULL ? ": " : "",
 		    p->m.note != NULL ? p->m.note : "");
+		if (p->m.uncertain != NULL)
+			det_note(notes, "%s posture: UNCERTAIN: %s", p->target,
+			    p->m.uncertain);
 	}
 }
 
