@@ -446,16 +446,14 @@ det_exceptions(struct det *dt, enum rs_layer layer, const char *eccn,
 		}
 		strset_clear(&tmp);
 		x = json_pack("{s:s, s:s, s:o, s:s, s:b, s:o, s:o, s:o, s:o, "
-		    "s:o}", "code", e->code, "id", e->m.id, "available",
+		    "s:s}", "code", e->code, "id", e->m.id, "available",
 		    t == TV_UNKNOWN ? json_null() : json_boolean(t == TV_TRUE),
 		    "why", why, "notification", e->notification,
 		    "conditions", e->conditions != NULL ?
 		    json_deep_copy(e->conditions) : json_array(),
 		    "citation", det_str(e->m.citation), "rule",
 		    det_str(det_rule_cite(dt, &e->m)), "note",
-		    det_str(e->m.note), "eligibility",
-		    json_string_nocheck(cond = pred_to_text(e->when)));
-		free(cond);
+		    det_str(e->m.note), "eligibility", e->when_text);
 		json_array_append_new(o->excs, x);
 	}
 	return (best);
@@ -477,7 +475,7 @@ det_requirements(struct det *dt, enum rs_layer layer, const char *eccn,
 	size_t			 i, k;
 	bool			 review = false, required = false;
 	bool			 undetermined = false, overcome = false;
-	char			 cd[11], *cond;
+	char			 cd[11];
 	int			 prank = -1, arank = -1;
 
 	facts_set_str(dt->facts, "eccn", eccn != NULL ? eccn : "");
@@ -556,9 +554,7 @@ det_requirements(struct det *dt, enum rs_layer layer, const char *eccn,
 		    det_str(r->m.note), "text", det_str(r->m.text),
 		    "from", det_date(r->m.from), "exceptions",
 		    r->exceptions);
-		cond = pred_to_text(r->when);
-		json_object_set_new(x, "condition", json_string_nocheck(cond));
-		free(cond);
+		json_object_set_new(x, "condition", json_string(r->when_text));
 		if (pol != NULL)
 			json_object_set_new(x, "review_policy_rule", pol);
 		json_array_append_new(o->reqs, x);

@@ -69,6 +69,7 @@ struct rs_req {
 	const char	*item;		/* NULL: any */
 	struct rs_eccns	 eccns;
 	struct pred	*when;
+	char		*when_text;	/* the predicate in words */
 	const char	*effect;	/* license, needs_review */
 	bool		 exceptions;
 	const char	*review_policy;
@@ -89,6 +90,7 @@ struct rs_exception {
 	const char	*code;
 	struct rs_eccns	 eccns;
 	struct pred	*when;
+	char		*when_text;
 	bool		 notification;
 	const json_t	*conditions;
 	struct rs_meta	 m;

@@ -866,119 +866,134 @@ pred_fmt_num(double v, char *out, size_t len)
 	}
 }
 
-/* Append an expression in words to *buf. */
+/* A growing string for predicates in words. */
+struct ptext {
+	char	*s;
+	size_t	 len, cap;
+};
+
+static void PRINTFLIKE(2, 3)
+ptext_add(struct ptext *t, const char *fmt, ...)
+{
+	va_list	 ap;
+	int	 n;
+
+	for (;;) {
+		va_start(ap, fmt);
+		n = vsnprintf(t->s + t->len, t->cap - t->len, fmt, ap);
+		va_end(ap);
+		if (n < 0)
+			fatalx("vsnprintf failed");
+		if ((size_t)n < t->cap - t->len)
+			break;
+		t->cap = (t->cap + n + 1) * 2;
+		t->s = xreallocarray(t->s, t->cap, 1);
+	}
+	t->len += n;
+}
+
+/* Append an expression in words. */
 static void
-expr_text(const struct expr *e, char **buf)
+expr_text(const struct expr *e, struct ptext *t)
 {
 	static const char *names[] = { [E_MAX] = "max", [E_MIN] = "min",
 	    [E_ADD] = "sum", [E_MUL] = "product" };
-	char	*s, num[32];
+	char	 num[32];
 	size_t	 i;
 
 	switch (e->type) {
 	case E_NUM:
 		pred_fmt_num(e->num, num, sizeof num);
-		xasprintf(&s, "%s%s", *buf, num);
+		ptext_add(t, "%s", num);
 		break;
 	case E_STR:
-		xasprintf(&s, "%s\"%s\"", *buf, e->s);
+		ptext_add(t, "\"%s\"", e->s);
 		break;
 	case E_BOOL:
-		xasprintf(&s, "%s%s", *buf, e->b ? "true" : "false");
+		ptext_add(t, "%s", e->b ? "true" : "false");
 		break;
 	case E_FACT:
-		xasprintf(&s, "%s%s", *buf, e->s);
+		ptext_add(t, "%s", e->s);
 		break;
 	default:
-		xasprintf(&s, "%s%s(", *buf, names[e->type]);
-		free(*buf);
-		*buf = s;
+		ptext_add(t, "%s(", names[e->type]);
 		for (i = 0; i < e->nargs; i++) {
-			if (i > 0) {
-				xasprintf(&s, "%s, ", *buf);
-				free(*buf);
-				*buf = s;
-			}
-			expr_text(e->args[i], buf);
+			if (i > 0)
+				ptext_add(t, ", ");
+			expr_text(e->args[i], t);
 		}
-		xasprintf(&s, "%s)", *buf);
+		ptext_add(t, ")");
 		break;
 	}
-	free(*buf);
-	*buf = s;
 }
 
-/* Append a predicate in words to *buf. */
+/* Append a predicate in words. */
 static void
-pred_text(const struct pred *p, char **buf)
+pred_text(const struct pred *p, struct ptext *t)
 {
 	static const char *ops[] = { [P_GE] = ">=", [P_GT] = ">",
 	    [P_LE] = "<=", [P_LT] = "<", [P_EQ] = "=", [P_NE] = "!=" };
-	char	*s = NULL;
 	size_t	 i;
 
-#define PT_ADD(...) do {						\
-	xasprintf(&s, __VA_ARGS__);					\
-	free(*buf);							\
-	*buf = s;							\
-} while (0)
 	switch (p->op) {
 	case P_TRUE:
-		PT_ADD("%salways", *buf);
+		ptext_add(t, "always");
 		break;
 	case P_FALSE:
-		PT_ADD("%snever", *buf);
+		ptext_add(t, "never");
 		break;
 	case P_NOT:
-		PT_ADD("%snot ", *buf);
-		pred_text(p->kids[0], buf);
+		ptext_add(t, "not ");
+		pred_text(p->kids[0], t);
 		break;
 	case P_ALL:
 	case P_ANY:
-		PT_ADD("%s(", *buf);
+		ptext_add(t, "(");
 		for (i = 0; i < p->nkids; i++) {
 			if (i > 0)
-				PT_ADD("%s %s ", *buf, p->op == P_ALL ? "and" :
+				ptext_add(t, " %s ", p->op == P_ALL ? "and" :
 				    "or");
-			pred_text(p->kids[i], buf);
+			pred_text(p->kids[i], t);
 		}
-		PT_ADD("%s)", *buf);
+		ptext_add(t, ")");
 		break;
 	case P_KNOWN:
-		PT_ADD("%s%s is known", *buf, p->fact);
+		ptext_add(t, "%s is known", p->fact);
 		break;
 	case P_ECCN:
-		PT_ADD("%sECCN in %s", *buf, p->arg);
+		ptext_add(t, "ECCN in %s", p->arg);
 		break;
 	case P_IN_GROUP:
-		PT_ADD("%s%s in Country Group %s", *buf, p->fact, p->arg);
+		ptext_add(t, "%s in Country Group %s", p->fact, p->arg);
 		break;
 	case P_IN:
-		PT_ADD("%s%s in [", *buf, p->fact);
+		ptext_add(t, "%s in [", p->fact);
 		for (i = 0; i < p->nvalues; i++) {
 			if (i > 0)
-				PT_ADD("%s, ", *buf);
-			expr_text(p->values[i], buf);
+				ptext_add(t, ", ");
+			expr_text(p->values[i], t);
 		}
-		PT_ADD("%s]", *buf);
+		ptext_add(t, "]");
 		break;
 	default:
-		PT_ADD("%s%s %s ", *buf, p->fact, ops[p->op]);
-		expr_text(p->expr, buf);
+		ptext_add(t, "%s %s ", p->fact, ops[p->op]);
+		expr_text(p->expr, t);
 		break;
 	}
-#undef PT_ADD
 }
 
 /* A predicate in words, e.g. "(tpp >= 4800 or pd >= 5.92)"; caller frees. */
 char *
 pred_to_text(const struct pred *p)
 {
-	char	*buf;
+	struct ptext	 t;
 
-	buf = xstrdup("");
-	pred_text(p, &buf);
-	return (buf);
+	t.cap = 128;
+	t.len = 0;
+	t.s = xmalloc(t.cap);
+	t.s[0] = '\0';
+	pred_text(p, &t);
+	return (t.s);
 }
 
 /*

@@ -4,6 +4,7 @@
  * number of threads may read one snapshot while the daemon swaps in the
  * next. The reference count is atomic; the last ruleset_unref() frees.
  */
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -203,6 +204,7 @@ ruleset_free(struct ruleset *rs)
 		pred_free(rs->classes[i].when);
 	for (i = 0; i < rs->nreqs; i++) {
 		pred_free(rs->reqs[i].when);
+		free(rs->reqs[i].when_text);
 		free(rs->reqs[i].eccns.v);
 	}
 	for (i = 0; i < rs->npolicies; i++) {
@@ -211,6 +213,7 @@ ruleset_free(struct ruleset *rs)
 	}
 	for (i = 0; i < rs->nexceptions; i++) {
 		pred_free(rs->exceptions[i].when);
+		free(rs->exceptions[i].when_text);
 		free(rs->exceptions[i].eccns.v);
 	}
 	free(rs->sources);
@@ -379,6 +382,7 @@ ruleset_load_rules(struct ruleset *rs, char **cause)
 			if (rs_when(o, "requirement", r->m.id, &r->when,
 			    cause) != 0)
 				return (-1);
+			r->when_text = pred_to_text(r->when);
 		}
 	}
 	if ((a = rs_table(rs->doc, "policies")) != NULL) {
@@ -432,6 +436,7 @@ ruleset_load_rules(struct ruleset *rs, char **cause)
 			if (rs_when(o, "exception", e->m.id, &e->when,
 			    cause) != 0)
 				return (-1);
+			e->when_text = pred_to_text(e->when);
 		}
 	}
 	return (0);
@@ -515,8 +520,12 @@ ruleset_group_member(const struct ruleset *rs, const char *group,
 	for (i = 0; i < rs->ngroups; i++) {
 		const struct rs_group *g = &rs->groups[i];
 
-		if (strcasecmp(g->country, cc) == 0 &&
-		    strcasecmp(g->group, group) == 0 &&
+		/* Two-letter codes: compare them before anything else. */
+		if (toupper((unsigned char)g->country[0]) !=
+		    toupper((unsigned char)cc[0]) || g->country[0] == '\0' ||
+		    strcasecmp(g->country, cc) != 0)
+			continue;
+		if (strcmp(g->group, group) == 0 &&
 		    date_in(d, g->m.from, g->m.to))
 			return (1);
 	}
