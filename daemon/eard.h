@@ -305,6 +305,7 @@ const char *screen_lists_version(void) __attribute__((weak));
 struct screen_index *screen_index_current(void);
 int64_t	 screen_index_loaded_at_us(void);
 const char *screen_index_last_error(void);
+bool	 screen_index_pending(void);
 void	 screen_disposition_add(const char *, const char *, const char *,
 	     const char *, const char *, const char *, const char *);
 void	 screen_opts_daemon(struct screen_opts *);

@@ -29,6 +29,8 @@ route_status_readyz(struct request *r)
 	else if (*rules_version() == '\0')
 		reason = rules_last_error() != NULL ? "rules not loaded: error" :
 		    "rules not loaded yet";
+	else if (screen_index_pending())
+		reason = "screening lists loading";
 	ready = reason == NULL;
 	body = json_pack("{s:b, s:s, s:s, s:s}", "ready", ready, "version",
 	    EARD_VERSION, "database", db_state(), "audit", audit_state());

@@ -11,6 +11,7 @@
  * only (loaded and added there), so they need no lock.
  */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,10 @@ static struct screen_index	*screen_cur;		/* under screen_mtx */
 static char			*screen_versions[8];	/* recent, under mtx */
 static size_t			 screen_nversion;
 static int64_t			 screen_loaded_us;
+/* Loads between the query and the end of the build; /readyz waits for them
+ * before the first index is in, so a check is never refused for want of a
+ * list that is on its way. */
+static atomic_int			 screen_loading;
 static char			*screen_error;
 static uint64_t			 screen_gen;		/* loads asked, loop */
 static uint64_t			 screen_swapped_gen;	/* under screen_mtx */
@@ -67,6 +72,18 @@ int64_t
 screen_index_loaded_at_us(void)
 {
 	return (screen_loaded_us);
+}
+
+/* A load is in flight and no index has been swapped in yet. */
+bool
+screen_index_pending(void)
+{
+	bool	 none;
+
+	pthread_mutex_lock(&screen_mtx);
+	none = screen_cur == NULL;
+	pthread_mutex_unlock(&screen_mtx);
+	return (none && atomic_load(&screen_loading) > 0);
 }
 
 const char *
@@ -150,6 +167,7 @@ screen_build_thread(void *arg)
 	    "%lld ms", n, nn, screen_lists_version(),
 	    (long long)(eard_now_us() - t0) / 1000);
 out:
+	atomic_fetch_sub(&screen_loading, 1);
 	return (NULL);
 }
 
@@ -271,6 +289,7 @@ screen_doc_done(void *arg, PGresult *res, const char *errmsg)
 		xasprintf(&screen_error, "could not load the screening lists: "
 		    "%s", errmsg != NULL ? errmsg : "no document");
 		log_warnx("%s; keeping the last good lists", screen_error);
+		atomic_fetch_sub(&screen_loading, 1);
 		return;
 	}
 	free(screen_error);
@@ -284,6 +303,7 @@ screen_doc_done(void *arg, PGresult *res, const char *errmsg)
 		log_warn("could not start the screening index builder");
 		free(job->text);
 		free(job);
+		atomic_fetch_sub(&screen_loading, 1);
 	}
 	pthread_attr_destroy(&attr);
 }
@@ -293,9 +313,12 @@ static void
 screen_load(void)
 {
 	screen_gen++;
+	atomic_fetch_add(&screen_loading, 1);
 	if (db_query("SELECT eard_parties_document()::text", 0, NULL,
-	    screen_doc_done, (void *)(uintptr_t)screen_gen) != 0)
+	    screen_doc_done, (void *)(uintptr_t)screen_gen) != 0) {
+		atomic_fetch_sub(&screen_loading, 1);
 		return;
+	}
 	if (db_query("SELECT DISTINCT ON (party_key, entry_id) party_key, "
 	    "entry_id, content_hash, disposition, note, decided_by, "
 	    "to_char(decided_at AT TIME ZONE 'UTC', "

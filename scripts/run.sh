@@ -29,8 +29,8 @@ if [ -n "${EARD_DATABASE_URL:-}" ]; then
 fi
 
 scripts/pg.sh start
-export EARD_ADMIN_DATABASE_URL
-EARD_ADMIN_DATABASE_URL=$(scripts/pg.sh url admin)
+# earctl's defaults find ./var/run: migrations as the superuser, imports as
+# eard_admin, eard itself as eard (schema/001_foundation.sql).
 "$EARCTL" db migrate --schema-dir "$top/schema"
 
 # Bundled data: the curated rulepacks and the sample registry and lists.
@@ -42,9 +42,11 @@ done
 for f in samples/models*.json; do
 	[ -e "$f" ] && "$EARCTL" import models "$f"
 done
-for f in samples/csl*.json; do
-	[ -e "$f" ] && "$EARCTL" import csl "$f"
-done
+# The real Consolidated Screening List when ../shared/data has it (checks
+# screen their recipients and refuse to answer without a list).
+csl=../shared/data/regs/csl/consolidated.json
+[ -f "$csl" ] || csl=tests/fixtures/csl-sample.json
+"$EARCTL" import csl "$csl"
 
 echo "eard: socket $sock; try:"
 echo "  curl --unix-socket $top/var/run/eard.sock http://eard/readyz"
