@@ -70,6 +70,7 @@ det_note(json_t *notes, const char *fmt, ...)
 	free(s);
 }
 
+/* Append the notes of from that to lacks. */
 static void
 det_notes_merge(json_t *to, const json_t *from)
 {
@@ -80,12 +81,14 @@ det_notes_merge(json_t *to, const json_t *from)
 		det_note(to, "%s", json_string_value(v));
 }
 
+/* A string as JSON; null for NULL. */
 static json_t *
 det_str(const char *s)
 {
 	return (s != NULL ? json_string(s) : json_null());
 }
 
+/* A date as JSON; null for an open end. */
 static json_t *
 det_date(ear_date d)
 {
@@ -117,6 +120,7 @@ det_used(json_t *used, const struct rs_meta *m)
 		json_object_set_new(used, m->id, json_string(m->uncertain));
 }
 
+/* A lower-cased copy. */
 static char *
 det_lower(const char *s)
 {
@@ -286,6 +290,7 @@ det_missing_field(const struct det *dt, const char *fact, struct strset *out)
 	strset_add(out, fact);
 }
 
+/* An empty outcome: no licence until a requirement says otherwise. */
 static void
 outcome_init(struct outcome *o)
 {
@@ -299,6 +304,7 @@ outcome_init(struct outcome *o)
 	strset_init(&o->missing);
 }
 
+/* Free what an outcome holds. */
 static void
 outcome_clear(struct outcome *o)
 {
@@ -309,6 +315,7 @@ outcome_clear(struct outcome *o)
 	strset_clear(&o->missing);
 }
 
+/* The strictness of a review policy (0 strictest), -1 if unknown. */
 static int
 det_policy_rank(const char *policy)
 {
@@ -522,7 +529,8 @@ det_requirements(struct det *dt, enum rs_layer layer, const char *eccn,
 			status = "applies";
 			if (r->exceptions) {
 				strset_init(&exmiss);
-				ex = det_exceptions(dt, layer, eccn, o, &exmiss);
+				ex = det_exceptions(dt, layer, eccn, o,
+				    &exmiss);
 				if (ex == TV_TRUE) {
 					status = "overcome";
 					overcome = true;
@@ -631,6 +639,7 @@ struct det_margins {
 	const char	*rule;
 };
 
+/* Record one threshold a rule compares a known fact with. */
 static void
 det_margin_cb(const char *fact, const char *op, double thr, void *arg)
 {
@@ -647,8 +656,8 @@ det_margin_cb(const char *fact, const char *op, double thr, void *arg)
 	snprintf(key, sizeof key, "%s_%s", fact, num);
 	if ((m = json_object_get(dm->out, key)) == NULL) {
 		m = json_pack("{s:s, s:f, s:f, s:f, s:b, s:[]}", "fact", fact,
-		    "value", v, "threshold", thr, "margin", v - thr, "at_or_above",
-		    v >= thr, "rules");
+		    "value", v, "threshold", thr, "margin", v - thr,
+		    "at_or_above", v >= thr, "rules");
 		json_object_set_new(dm->out, key, m);
 	}
 	rules = json_object_get(m, "rules");
@@ -661,6 +670,7 @@ det_margin_cb(const char *fact, const char *op, double thr, void *arg)
 	(void)op;
 }
 
+/* Margins to every number the rules in force compare. */
 static json_t *
 det_margins(struct det *dt)
 {
@@ -705,6 +715,7 @@ struct layer_result {
 	bool			 open;	/* classification left open */
 };
 
+/* The ECCN of an open classification, or "no ECCN". */
 static const char *
 det_alt_name(const struct det_alt *a)
 {
@@ -780,13 +791,45 @@ det_layer(struct det *dt, enum rs_layer layer, struct layer_result *lr)
 	strset_clear(&cmiss);
 }
 
+/* A listed party's review policy, from the list's wording; NULL if other. */
+static const char *
+det_listing_policy(const char *text)
+{
+	if (text == NULL)
+		return (NULL);
+	if (strcasestr(text, "policy of denial") != NULL &&
+	    strcasestr(text, "presumption") == NULL)
+		return ("policy_of_denial");
+	if (strcasestr(text, "presumption of denial") != NULL)
+		return ("presumption_of_denial");
+	if (strcasestr(text, "case-by-case") != NULL ||
+	    strcasestr(text, "case by case") != NULL)
+		return ("case_by_case");
+	if (strcasestr(text, "presumption of approval") != NULL)
+		return ("presumption_of_approval");
+	return (NULL);
+}
+
+/* The requirement a listed party brings (15 CFR 744.16 and the list). */
+static json_t *
+det_listing_json(const struct check_listing *l, const char *pol)
+{
+	return (json_pack("{s:s, s:s, s:o, s:o, s:o, s:s, s:o, s:o, s:o, s:o, "
+	    "s:b}", "id", "entity_list", "kind", "entity_list", "reason",
+	    det_str(l->list), "review_policy", det_str(pol),
+	    "review_policy_text", det_str(l->license_policy), "status",
+	    "applies", "citation", det_str(l->federal_register_notice),
+	    "rule", det_str(l->federal_register_notice), "note",
+	    det_str(l->license_requirement), "text", det_str(l->name),
+	    "exceptions", 0));
+}
+
 /* Screening hits: the Entity List and friends, and hits to review. */
 static void
 det_screening(struct det *dt, struct outcome *o, json_t *screening,
     bool not_subject)
 {
 	const struct check_listing	*l;
-	json_t				*x;
 	size_t				 i;
 	int				 rank;
 	const char			*pol;
@@ -807,47 +850,20 @@ det_screening(struct det *dt, struct outcome *o, json_t *screening,
 			    det_str(l->federal_register_notice)));
 		}
 		if (not_subject) {
-			det_note(o->notes, "the recipient matches \"%s\" on %s: "
-			    "the item is not subject to the EAR, but other "
+			det_note(o->notes, "the recipient matches \"%s\" on "
+			    "%s: the item is not subject to the EAR, but other "
 			    "regimes (OFAC) may still restrict the "
 			    "transaction", l->name != NULL ? l->name : "?",
 			    l->list != NULL ? l->list : "a screening list");
 			continue;
 		}
 		if (l->match && l->export_list) {
-			pol = NULL;
-			if (l->license_policy != NULL) {
-				if (strcasestr(l->license_policy,
-				    "policy of denial") != NULL &&
-				    strcasestr(l->license_policy,
-				    "presumption") == NULL)
-					pol = "policy_of_denial";
-				else if (strcasestr(l->license_policy,
-				    "presumption of denial") != NULL)
-					pol = "presumption_of_denial";
-				else if (strcasestr(l->license_policy,
-				    "case-by-case") != NULL ||
-				    strcasestr(l->license_policy,
-				    "case by case") != NULL)
-					pol = "case_by_case";
-				else if (strcasestr(l->license_policy,
-				    "presumption of approval") != NULL)
-					pol = "presumption_of_approval";
-			}
-			x = json_pack("{s:s, s:s, s:o, s:o, s:o, s:s, s:o, s:o, "
-			    "s:o, s:o, s:b}", "id", "entity_list", "kind",
-			    "entity_list", "reason", det_str(l->list),
-			    "review_policy", det_str(pol),
-			    "review_policy_text", det_str(l->license_policy),
-			    "status", "applies", "citation",
-			    det_str(l->federal_register_notice), "rule",
-			    det_str(l->federal_register_notice), "note",
-			    det_str(l->license_requirement), "text",
-			    det_str(l->name), "exceptions", 0);
-			json_array_append_new(o->reqs, x);
-			det_note(o->notes, "the recipient matches \"%s\" on %s: "
-			    "no licence exception overcomes a listed party's "
-			    "licence requirement (15 CFR 744.16)",
+			pol = det_listing_policy(l->license_policy);
+			json_array_append_new(o->reqs,
+			    det_listing_json(l, pol));
+			det_note(o->notes, "the recipient matches \"%s\" on "
+			    "%s: no licence exception overcomes a listed "
+			    "party's licence requirement (15 CFR 744.16)",
 			    l->name != NULL ? l->name : "?",
 			    l->list != NULL ? l->list : "the Entity List");
 			rank = det_policy_rank(pol);
@@ -1091,7 +1107,7 @@ determine(const struct ruleset *rs, const struct check *c)
 	kind = main_o->kind;
 	other = lr[want == LAYER_ENFORCED ? 1 : 0].o.kind;
 
-	/* Weights whose publication is not stated: fail closed if it matters. */
+	/* Publication not stated: fail closed if it matters. */
 	pub_unknown = c->kind == ITEM_MODEL && !ns &&
 	    dt.published == TV_UNKNOWN;
 	if (pub_unknown) {

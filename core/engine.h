@@ -113,7 +113,7 @@ struct ruleset {
 	size_t			 ngroups;
 	struct rs_param		*params;
 	size_t			 nparams;
-	struct rs_class		*classes;	/* by precedence, highest first */
+	struct rs_class		*classes;	/* by precedence, highest 1st */
 	size_t			 nclasses;
 	struct rs_req		*reqs;
 	size_t			 nreqs;
@@ -161,7 +161,7 @@ struct check {
 	char		 destination[3];
 	char		*export_type;
 	char		*posture;	/* "enforced" or "text" */
-	char		*release;	/* weights: export, publish, deemed_export */
+	char		*release;	/* export, publish, deemed_export */
 	double		 quantity;
 
 	/* chip */

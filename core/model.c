@@ -70,6 +70,7 @@ model_estimate_ops(double parameters, double tokens)
 	return (6 * parameters * tokens);
 }
 
+/* Name a missing request field once (at most nitems(missing)). */
 static void
 model_missing(struct model_count *c, const char *field)
 {
@@ -191,7 +192,8 @@ model_count_note1(const struct model_facts *f, const struct model_params *p,
 	if (f->derived_published == TV_FALSE)
 		return;
 	if (!isnan(c->total))
-		c->note1_limit = fmax(p->note1_floor, p->note1_share * c->total);
+		c->note1_limit = fmax(p->note1_floor,
+		    p->note1_share * c->total);
 	if (f->derived_published == TV_UNKNOWN) {
 		model_missing(c, "model.derived_from.published");
 		c->note1_excluded = TV_UNKNOWN;
@@ -248,6 +250,7 @@ model_count_ops(const struct model_facts *f, const struct model_params *p,
 	return (0);
 }
 
+/* Free the strings of a count. */
 void
 model_count_clear(struct model_count *c)
 {
@@ -269,12 +272,14 @@ model_fmt(double v, char *buf, size_t len)
 		memmove(e + 1, e + 2, strlen(e + 2) + 1);
 }
 
+/* A number as JSON; null for NaN. */
 static json_t *
 model_num(double v)
 {
 	return (isnan(v) ? json_null() : json_real(v));
 }
 
+/* One part of a count, with its citation. */
 static json_t *
 model_part(const char *part, double ops, const char *cite)
 {

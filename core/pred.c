@@ -17,6 +17,7 @@
 
 /* Sets of names. */
 
+/* An empty set. */
 void
 strset_init(struct strset *ss)
 {
@@ -34,6 +35,7 @@ strset_add(struct strset *ss, const char *s)
 	ss->v[ss->n++] = xstrdup(s);
 }
 
+/* Is the name in the set? */
 bool
 strset_has(const struct strset *ss, const char *s)
 {
@@ -46,6 +48,7 @@ strset_has(const struct strset *ss, const char *s)
 	return (false);
 }
 
+/* Free the names and empty the set. */
 void
 strset_clear(struct strset *ss)
 {
@@ -98,12 +101,14 @@ struct facts {
 	size_t		 n;
 };
 
+/* An empty set of facts; free it with facts_free(). */
 struct facts *
 facts_new(void)
 {
 	return (xcalloc(1, sizeof(struct facts)));
 }
 
+/* Free a set of facts and everything in it. */
 void
 facts_free(struct facts *f)
 {
@@ -138,6 +143,7 @@ facts_copy(const struct facts *f)
 	return (c);
 }
 
+/* The fact of that name, or NULL. */
 static const struct fact *
 facts_find(const struct facts *f, const char *name)
 {
@@ -187,6 +193,7 @@ facts_set_num(struct facts *f, const char *name, double v)
 	fc->num = v;
 }
 
+/* Set a boolean fact. */
 void
 facts_set_bool(struct facts *f, const char *name, bool v)
 {
@@ -212,6 +219,7 @@ facts_set_str(struct facts *f, const char *name, const char *v)
 	fc->str = xstrdup(v);
 }
 
+/* Make a fact missing. */
 void
 facts_unset(struct facts *f, const char *name)
 {
@@ -228,6 +236,7 @@ facts_unset(struct facts *f, const char *name)
 	f->n--;
 }
 
+/* The type of a fact; FACT_NONE when missing. */
 enum fact_type
 facts_type(const struct facts *f, const char *name)
 {
@@ -237,6 +246,7 @@ facts_type(const struct facts *f, const char *name)
 	return (fc != NULL ? fc->type : FACT_NONE);
 }
 
+/* A number fact; false when missing or not a number. */
 bool
 facts_get_num(const struct facts *f, const char *name, double *v)
 {
@@ -249,6 +259,7 @@ facts_get_num(const struct facts *f, const char *name, double *v)
 	return (true);
 }
 
+/* A boolean fact; false when missing or not a boolean. */
 bool
 facts_get_bool(const struct facts *f, const char *name, bool *v)
 {
@@ -261,6 +272,7 @@ facts_get_bool(const struct facts *f, const char *name, bool *v)
 	return (true);
 }
 
+/* A string fact, or NULL when missing or not a string. */
 const char *
 facts_get_str(const struct facts *f, const char *name)
 {
@@ -361,6 +373,7 @@ struct value {
 	const char	*s;
 };
 
+/* Free an expression tree. */
 static void
 expr_free(struct expr *e)
 {
@@ -375,6 +388,7 @@ expr_free(struct expr *e)
 	free(e);
 }
 
+/* Free a compiled predicate. */
 void
 pred_free(struct pred *p)
 {
@@ -872,6 +886,7 @@ struct ptext {
 	size_t	 len, cap;
 };
 
+/* Append printf-style text, growing the buffer. */
 static void PRINTFLIKE(2, 3)
 ptext_add(struct ptext *t, const char *fmt, ...)
 {

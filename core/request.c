@@ -31,6 +31,7 @@ req_path(char *buf, const char *parent, const char *key)
 	buf[n + k] = '\0';
 }
 
+/* Set a 400 error with a fixed message; returns -1. */
 static int
 req_fail(struct ear_error *err, const char *code, const char *field,
     const char *msg)
@@ -550,6 +551,7 @@ req_common(struct check *c, const json_t *body, ear_date today,
 	return (req_parties(c, body, err));
 }
 
+/* Defaults of a new check: everything missing, quantity 1. */
 static void
 check_init(struct check *c, enum item_kind kind)
 {
@@ -649,6 +651,7 @@ fail:
 	return (NULL);
 }
 
+/* Free the strings of a screening hit. */
 static void
 check_listing_clear(struct check_listing *l)
 {
@@ -660,6 +663,7 @@ check_listing_clear(struct check_listing *l)
 	free(l->matched_on);
 }
 
+/* Free a check and everything it owns. */
 void
 check_free(struct check *c)
 {
@@ -692,24 +696,28 @@ check_free(struct check *c)
 	free(c);
 }
 
+/* Chip or weights. */
 enum item_kind
 check_kind(const struct check *c)
 {
 	return (c->kind);
 }
 
+/* The date the question is asked as of. */
 ear_date
 check_as_of(const struct check *c)
 {
 	return (c->as_of);
 }
 
+/* The destination, upper-case ISO 3166-1 alpha-2. */
 const char *
 check_destination(const struct check *c)
 {
 	return (c->destination);
 }
 
+/* The recipient's name, or NULL. */
 const char *
 check_recipient_name(const struct check *c)
 {
@@ -725,12 +733,14 @@ check_recipient_country(const struct check *c)
 	return (c->has_recipient ? c->destination : NULL);
 }
 
+/* The chip's or model's name, or NULL. */
 const char *
 check_item_name(const struct check *c)
 {
 	return (c->kind == ITEM_CHIP ? c->chip_name : c->model_name);
 }
 
+/* xstrdup() that passes NULL through. */
 static char *
 check_dup(const char *s)
 {

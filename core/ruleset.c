@@ -156,6 +156,7 @@ ruleset_eccns_match(const struct rs_eccns *e, const char *eccn)
 	return (false);
 }
 
+/* A boolean member, dflt if absent. */
 static bool
 rs_bool(const json_t *o, const char *key, bool dflt)
 {
@@ -165,6 +166,7 @@ rs_bool(const json_t *o, const char *key, bool dflt)
 	return (json_is_boolean(v) ? json_is_true(v) : dflt);
 }
 
+/* A table of the document, or NULL if absent. */
 static const json_t *
 rs_table(const json_t *doc, const char *name)
 {
@@ -174,6 +176,7 @@ rs_table(const json_t *doc, const char *name)
 	return (json_is_array(a) ? a : NULL);
 }
 
+/* Classifications by descending precedence, then document order. */
 static int
 rs_class_cmp(const void *a, const void *b)
 {
@@ -184,6 +187,7 @@ rs_class_cmp(const void *a, const void *b)
 	return (x->m.json < y->m.json ? -1 : x->m.json > y->m.json);
 }
 
+/* Policies by descending priority, then document order. */
 static int
 rs_policy_cmp(const void *a, const void *b)
 {
@@ -491,12 +495,14 @@ ruleset_from_text(const char *text, size_t len, const char *version,
 	return (rs);
 }
 
+/* Take a reference (any thread). */
 void
 ruleset_ref(struct ruleset *rs)
 {
 	atomic_fetch_add(&rs->refs, 1);
 }
 
+/* Drop a reference; the last one frees (any thread). */
 void
 ruleset_unref(struct ruleset *rs)
 {
@@ -504,6 +510,7 @@ ruleset_unref(struct ruleset *rs)
 		ruleset_free(rs);
 }
 
+/* The version the daemon named the ruleset with. */
 const char *
 ruleset_version(const struct ruleset *rs)
 {
@@ -585,6 +592,7 @@ ruleset_in_force(const struct ruleset *rs, const struct rs_meta *m,
 	return (date_in(d, m->from, m->to));
 }
 
+/* The source (rulepack) of that id, or NULL. */
 const struct rs_source *
 ruleset_source(const struct ruleset *rs, const char *id)
 {
@@ -599,6 +607,7 @@ ruleset_source(const struct ruleset *rs, const char *id)
 	return (NULL);
 }
 
+/* A date as JSON; null for an open end. */
 static json_t *
 rs_date_json(ear_date d)
 {
@@ -610,6 +619,7 @@ rs_date_json(ear_date d)
 	return (json_string(buf));
 }
 
+/* A string as JSON; null for NULL. */
 static json_t *
 rs_str_json(const char *s)
 {

@@ -21,12 +21,14 @@ verdict_new(enum verdict_kind kind, const char *eccn, json_t *body)
 	return (v);
 }
 
+/* The kind of a verdict. */
 enum verdict_kind
 verdict_kind(const struct verdict *v)
 {
 	return (v->kind);
 }
 
+/* The ECCN the verdict rests on, or NULL. */
 const char *
 verdict_eccn(const struct verdict *v)
 {
@@ -85,6 +87,7 @@ verdict_to_json(const struct verdict *v, const char *decision_id)
 	return (o);
 }
 
+/* Free a verdict. */
 void
 verdict_free(struct verdict *v)
 {

@@ -1,7 +1,8 @@
 /*
  * test_cases: every expert case against the engine and the real rulepacks.
  *
- * Loads tests/fixtures/rules-document.json (generated from the rulepacks in rules/ by
+ * Loads tests/fixtures/rules-document.json (generated from the rulepacks
+ * in rules/ by
  * scripts/gen-rules-fixture.sh) and runs each line of
  * tests/fixtures/cases.jsonl and, when present,
  * ../shared/cases/checks.public.jsonl (paths from the repository root),
