@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -156,6 +157,56 @@ test_ruleset_lookups(void **state)
 	ruleset_unref(rs);
 }
 
+/* One snapshot shared by threads that determine and take references. */
+static void *
+ruleset_thread(void *arg)
+{
+	struct ruleset	*rs = arg;
+	struct ear_error err = { 0 };
+	struct check	*c;
+	struct verdict	*v;
+	json_t		*req;
+	int		 i, bad = 0;
+
+	req = json_loads("{\"as_of\": \"2024-06-01\", \"destination\": "
+	    "\"CN\", \"chip\": {\"performance\": [{\"format\": \"fp8\", "
+	    "\"dense_tops\": 1979}], \"die_area_mm2\": 814, "
+	    "\"datacenter\": true}, \"recipient\": {\"headquarters\": "
+	    "\"CN\"}}", 0, NULL);
+	for (i = 0; i < 300; i++) {
+		ruleset_ref(rs);
+		c = check_decode(ITEM_CHIP, req, 0, &err);
+		v = determine(rs, c);
+		if (verdict_kind(v) != VERDICT_REQUIRED)
+			bad++;
+		verdict_free(v);
+		check_free(c);
+		ruleset_unref(rs);
+	}
+	json_decref(req);
+	return (bad == 0 ? arg : NULL);
+}
+
+static void
+test_ruleset_shared_across_threads(void **state)
+{
+	struct ruleset	*rs;
+	pthread_t	 t[4];
+	void		*ret;
+	size_t		 i;
+
+	(void)state;
+	rs = load_min();
+	for (i = 0; i < nitems(t); i++)
+		assert_int_equal(pthread_create(&t[i], NULL, ruleset_thread,
+		    rs), 0);
+	for (i = 0; i < nitems(t); i++) {
+		assert_int_equal(pthread_join(t[i], &ret), 0);
+		assert_ptr_equal(ret, rs);
+	}
+	ruleset_unref(rs);
+}
+
 int
 main(void)
 {
@@ -163,6 +214,7 @@ main(void)
 		cmocka_unit_test(test_ruleset_errors_name_the_rule),
 		cmocka_unit_test(test_ruleset_groups_follow_dates),
 		cmocka_unit_test(test_ruleset_lookups),
+		cmocka_unit_test(test_ruleset_shared_across_threads),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));
