@@ -994,7 +994,7 @@ det_posture_notes(struct det *dt, json_t *notes, const char *eccn1,
 static json_t *
 det_classification(struct det *dt, const struct layer_result *lr)
 {
-	json_t	*o;
+	json_t	*o, *margins;
 	const struct rs_class *c = lr->rule;
 
 	o = json_object();
@@ -1011,7 +1011,17 @@ det_classification(struct det *dt, const struct layer_result *lr)
 		json_object_set_new(o, "training_ops",
 		    isnan(dt->count.total) ? json_null() :
 		    json_real(dt->count.total));
-	json_object_set_new(o, "margins", det_margins(dt));
+	margins = det_margins(dt);
+	if (dt->c->kind == ITEM_MODEL && !isnan(dt->count.total)) {
+		/* The 4E091 threshold is a param, not a literal in the rule. */
+		json_object_set_new(margins, "training_ops_4E091", json_pack("{s:s, s:f, s:f, "
+		    "s:f, s:b, s:[s]}", "fact", "training_ops", "value",
+		    dt->count.total, "threshold", dt->count.threshold,
+		    "margin", dt->count.total - dt->count.threshold,
+		    "at_or_above", dt->count.total >= dt->count.threshold,
+		    "rules", "4E091"));
+	}
+	json_object_set_new(o, "margins", margins);
 	json_object_set_new(o, "facts_used", facts_to_json(dt->facts));
 	json_object_set_new(o, "id", det_str(c != NULL ? c->m.id : NULL));
 	json_object_set_new(o, "citation", det_str(c != NULL ?
