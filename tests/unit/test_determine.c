@@ -32,7 +32,8 @@
 	"[{\"format\": \"int8\", \"dense_tops\": 660.6}], \"die_area_mm2\": " \
 	"608, \"io_bandwidth_gbs\": 64, \"datacenter\": false}"
 #define A800 "\"chip\": {\"name\": \"A800\", \"performance\": " \
-	"[{\"format\": \"fp16\", \"dense_tops\": 312}], \"die_area_mm2\": 826," \
+	"[{\"format\": \"fp16\", \"dense_tops\": 312}], " \
+	"\"die_area_mm2\": 826," \
 	" \"io_bandwidth_gbs\": 400, \"datacenter\": true}"
 #define CHIPX(tops, area, dc) "{\"performance\": [{\"format\": " \
 	"\"fp8\", \"dense_tops\": " #tops "}], \"die_area_mm2\": " #area \
@@ -44,7 +45,7 @@ struct row {
 	enum item_kind	 kind;
 	const char	*body;
 	const char	*verdict;
-	const char	*eccn;		/* prefix; "" = must be null; NULL = any */
+	const char	*eccn;		/* prefix; "" = null; NULL = any */
 	const char	*policy;	/* "" = must be null; NULL = any */
 	const char	*text_verdict;	/* NULL = must be absent */
 	const char	*missing;	/* a field that must be in missing */
@@ -303,7 +304,8 @@ setup(void **state)
 	(void)state;
 	doc = json_load_file("tests/fixtures/ruleset-min.json", 0, &jerr);
 	if (doc == NULL) {
-		fprintf(stderr, "cannot load ruleset-min.json: %s\n", jerr.text);
+		fprintf(stderr, "cannot load ruleset-min.json: %s\n",
+		    jerr.text);
 		return (-1);
 	}
 	rs = ruleset_from_json(doc, "test-min", &cause);
@@ -384,7 +386,8 @@ test_determine_table(void **state)
 		bool ok = strcmp(got, r->verdict) == 0;
 		if (r->eccn != NULL && *r->eccn == '\0' && !json_is_null(e))
 			ok = false;
-		if (r->eccn != NULL && *r->eccn != '\0' && (!json_is_string(e) ||
+		if (r->eccn != NULL && *r->eccn != '\0' &&
+		    (!json_is_string(e) ||
 		    !pred_eccn_matches(json_string_value(e), r->eccn)))
 			ok = false;
 		if (r->policy != NULL && *r->policy == '\0' && !json_is_null(p))
@@ -517,7 +520,8 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_determine_table),
-		cmocka_unit_test(test_determine_entity_list_overrides_exception),
+		cmocka_unit_test(
+		    test_determine_entity_list_overrides_exception),
 		cmocka_unit_test(test_determine_notes_and_count),
 	};
 

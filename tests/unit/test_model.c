@@ -70,7 +70,8 @@ test_model_note1_higher_of_floor_and_share(void **state)
 		  TV_TRUE },
 		{ "floor governs, additional just above", 5e25, 2.6e25,
 		  TV_FALSE },
-		{ "share governs: 25% of 2.5e26 = 6.25e25", 2e26, 5e25, TV_TRUE },
+		{ "share governs: 25% of 2.5e26 = 6.25e25", 2e26, 5e25,
+		  TV_TRUE },
 		{ "share governs: 7e25 > 25% of 2.7e26", 2e26, 7e25, TV_FALSE },
 		{ "W07: 2e25 <= max(2.5e25, 2.75e25)", 9e25, 2e25, TV_TRUE },
 	};

@@ -130,10 +130,13 @@ test_pred_compile_errors(void **state)
 		const char	*cause;
 	} bad[] = {
 		{ "[\"ge\", \"tppp\", 4800]", "unknown fact \"tppp\"" },
-		{ "[\"between\", \"tpp\", 1, 2]", "unknown operator \"between\"" },
+		{ "[\"between\", \"tpp\", 1, 2]",
+		  "unknown operator \"between\"" },
 		{ "[\"not\"]", "\"not\" needs one operand" },
-		{ "[\"ge\", \"tpp\"]", "\"ge\" needs a fact and an expression" },
-		{ "[\"in\", \"destination\", \"CN\"]", "\"in\" needs a fact and "
+		{ "[\"ge\", \"tpp\"]",
+		  "\"ge\" needs a fact and an expression" },
+		{ "[\"in\", \"destination\", \"CN\"]",
+		  "\"in\" needs a fact and "
 		  "an array of values" },
 		{ "{\"ge\": 1}", "predicate must be an array starting with an "
 		  "operator name" },

@@ -96,7 +96,8 @@ static const struct bad_row bad[] = {
 	  "{\"published_on\": \"2025\"}}", "invalid_field",
 	  "model.published_on" },
 	{ ITEM_MODEL, "{\"destination\": \"AE\", \"model\": {\"derived_from\":"
-	  " {\"weights\": 1}}}", "unknown_field", "model.derived_from.weights" },
+	  " {\"weights\": 1}}}", "unknown_field",
+	  "model.derived_from.weights" },
 	{ ITEM_MODEL, "{\"destination\": \"AE\", \"model\": "
 	  "{\"synthetic_data\": [{\"share_of_training_ops\": 1.5}]}}",
 	  "invalid_field", "model.synthetic_data[0].share_of_training_ops" },

@@ -43,11 +43,13 @@ test_ruleset_errors_name_the_rule(void **state)
 		  "\"3A090.a.1\", \"item\": \"chip\", \"when\": [\"ge\", "
 		  "\"tppp\", 4800]}]}",
 		  "classification \"3A090.a.1\": when: unknown fact \"tppp\"" },
-		{ "{\"requirements\": [{\"id\": \"RS-x\", \"when\": [\"nope\"]}]}",
+		{ "{\"requirements\": [{\"id\": \"RS-x\", \"when\": "
+		  "[\"nope\"]}]}",
 		  "requirement \"RS-x\": when: unknown operator \"nope\"" },
 		{ "{\"requirements\": [{\"id\": \"RS-y\"}]}",
 		  "requirement \"RS-y\": missing \"when\"" },
-		{ "{\"requirements\": [{\"id\": \"RS-z\", \"when\": [\"true\"], "
+		{ "{\"requirements\": [{\"id\": \"RS-z\", \"when\": "
+		  "[\"true\"], "
 		  "\"from\": \"2025-13-01\"}]}",
 		  "requirement \"RS-z\": bad date in from, to or compliance "
 		  "(expected YYYY-MM-DD)" },
@@ -58,9 +60,11 @@ test_ruleset_errors_name_the_rule(void **state)
 		{ "{\"exceptions\": [{\"id\": \"NAC\", \"eccns\": 5, \"when\": "
 		  "[\"true\"]}]}",
 		  "exception \"NAC\": \"eccns\" must be an array or null" },
-		{ "{\"postures\": [{\"target\": \"t\", \"status\": \"paused\"}]}",
+		{ "{\"postures\": [{\"target\": \"t\", \"status\": "
+		  "\"paused\"}]}",
 		  "posture \"t\": status must be enforced or not_enforced" },
-		{ "{\"params\": [{\"name\": \"4E091.threshold_ops\", \"value\": "
+		{ "{\"params\": [{\"name\": \"4E091.threshold_ops\", "
+		  "\"value\": "
 		  "\"1e26\"}]}",
 		  "param \"4E091.threshold_ops\": \"value\" must be a number" },
 		{ "[]", "rules document is not a JSON object" },
@@ -141,7 +145,8 @@ test_ruleset_lookups(void **state)
 	assert_true(found);
 	json_decref(j);
 	j = ruleset_eccn_json(rs, "3A090.a.1", date_from_ymd(2024, 6, 1));
-	assert_true(json_array_size(json_object_get(j, "classifications")) >= 1);
+	assert_true(json_array_size(json_object_get(j,
+	    "classifications")) >= 1);
 	assert_true(json_array_size(json_object_get(j, "requirements")) >= 2);
 	json_decref(j);
 	j = ruleset_summary_json(rs);
