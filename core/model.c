@@ -109,40 +109,108 @@ model_count_trained(const struct model_facts *f, struct model_count *c)
 		model_missing(c, "model.training_ops");
 }
 
+/* One data-generation model, its entries summed (TN3: "a single model"). */
+struct model_gen {
+	const char	*name;
+	size_t		 first;		/* index of its first entry */
+	double		 share;		/* NaN if an entry's share is missing */
+	double		 generation;	/* NaN if an entry's figure is missing */
+	double		 training;	/* the largest stated, NaN if none */
+	enum tv		 published;
+};
+
+/* Sum the entries of the generator named like entry i (i alone if none). */
+static void
+model_gen_sum(const struct model_facts *f, size_t i, struct model_gen *g,
+    struct model_count *c)
+{
+	const struct model_synth *s;
+	char		 field[96];
+	size_t		 k;
+
+	memset(g, 0, sizeof *g);
+	g->name = f->synth[i].generator;
+	g->first = i;
+	g->training = NAN;
+	g->published = TV_TRUE;
+	for (k = i; k < f->nsynth; k++) {
+		s = &f->synth[k];
+		if (k != i && (g->name == NULL || s->generator == NULL ||
+		    strcasecmp(g->name, s->generator) != 0))
+			continue;
+		if (isnan(s->share_of_training_ops)) {
+			snprintf(field, sizeof field, "model.synthetic_data"
+			    "[%zu].share_of_training_ops", k);
+			model_missing(c, field);
+		}
+		g->share += s->share_of_training_ops;
+		g->generation += s->generation_ops;
+		if (!isnan(s->generator_training_ops) && (isnan(g->training) ||
+		    s->generator_training_ops > g->training))
+			g->training = s->generator_training_ops;
+		if (s->generator_published == TV_UNKNOWN)
+			g->published = TV_UNKNOWN;
+		else if (s->generator_published == TV_FALSE &&
+		    g->published != TV_UNKNOWN)
+			g->published = TV_FALSE;
+		if (g->name == NULL)
+			break;
+	}
+}
+
+/* Has an earlier entry the same generator (already summed)? */
+static bool
+model_gen_seen(const struct model_facts *f, size_t i)
+{
+	size_t	 k;
+
+	if (f->synth[i].generator == NULL)
+		return (false);
+	for (k = 0; k < i; k++) {
+		if (f->synth[k].generator != NULL &&
+		    strcasecmp(f->synth[k].generator,
+		    f->synth[i].generator) == 0)
+			return (true);
+	}
+	return (false);
+}
+
 /*
- * Technical Note 3: the one generator over the share with the most training
- * operations. Returns false when a missing fact leaves it undecided.
+ * Technical Note 3: of the generators whose data is more than the share of
+ * the training operations (entries of one generator summed), count only the
+ * one with the most training operations. false when a missing fact leaves
+ * it undecided.
  */
 static bool
 model_count_synthetic(const struct model_facts *f,
     const struct model_params *p, struct model_count *c)
 {
-	const struct model_synth *s, *best = NULL;
+	struct model_gen g, best;
 	char		 field[96];
 	double		 key, bestkey = -1;
 	size_t		 i;
-	bool		 ok = true;
+	bool		 ok = true, found = false;
 
+	memset(&best, 0, sizeof best);
 	for (i = 0; i < f->nsynth; i++) {
-		s = &f->synth[i];
-		if (isnan(s->share_of_training_ops)) {
-			snprintf(field, sizeof field, "model.synthetic_data"
-			    "[%zu].share_of_training_ops", i);
-			model_missing(c, field);
+		if (model_gen_seen(f, i))
+			continue;
+		model_gen_sum(f, i, &g, c);
+		if (isnan(g.share)) {
 			ok = false;
 			continue;
 		}
-		if (!(s->share_of_training_ops > p->tn3_share))
+		if (!(g.share > p->tn3_share))
 			continue;
-		if (s->generator_published == TV_UNKNOWN) {
+		if (g.published == TV_UNKNOWN) {
 			snprintf(field, sizeof field, "model.synthetic_data"
 			    "[%zu].generator_published", i);
 			model_missing(c, field);
 			ok = false;
 		}
-		key = s->generator_training_ops;
+		key = g.training;
 		if (isnan(key)) {
-			if (s->generator_published != TV_TRUE) {
+			if (g.published != TV_TRUE) {
 				snprintf(field, sizeof field,
 				    "model.synthetic_data[%zu]."
 				    "generator_training_ops", i);
@@ -151,32 +219,31 @@ model_count_synthetic(const struct model_facts *f,
 			}
 			key = 0;
 		}
-		if (best == NULL || key > bestkey) {
-			best = s;
+		if (!found || key > bestkey) {
+			best = g;
 			bestkey = key;
-			c->synth_index = (int)i;
+			found = true;
 		}
 	}
-	if (best == NULL)
+	if (!found)
 		return (ok);
-	c->synth_generator = best->generator;
-	if (isnan(best->generation_ops)) {
-		snprintf(field, sizeof field, "model.synthetic_data[%d]."
-		    "generation_ops", c->synth_index);
+	c->synth_index = (int)best.first;
+	c->synth_generator = best.name;
+	if (isnan(best.generation)) {
+		snprintf(field, sizeof field, "model.synthetic_data[%zu]."
+		    "generation_ops", best.first);
 		model_missing(c, field);
 		ok = false;
 	} else
-		c->synth_generation = best->generation_ops;
+		c->synth_generation = best.generation;
 	/*
 	 * The generator's training counts when its weights are unpublished,
 	 * unless it is this model's own base, already counted (nothing twice).
 	 */
-	if (best->generator_published == TV_FALSE &&
-	    !isnan(best->generator_training_ops) &&
-	    !(f->derived && f->derived_name != NULL &&
-	    best->generator != NULL &&
-	    strcasecmp(f->derived_name, best->generator) == 0))
-		c->synth_generator_training = best->generator_training_ops;
+	if (best.published == TV_FALSE && !isnan(best.training) &&
+	    !(f->derived && f->derived_name != NULL && best.name != NULL &&
+	    strcasecmp(f->derived_name, best.name) == 0))
+		c->synth_generator_training = best.training;
 	return (ok);
 }
 

@@ -167,6 +167,20 @@ test_model_tn3_synthetic_data(void **state)
 	assert_true(c.total == 6e25 + 1e24);
 	model_count_clear(&c);
 
+	/* One generator in two entries of 6%: 12% > 10% ("a single model"). */
+	f.derived = false;
+	s[0] = (struct model_synth){ "T", TV_FALSE, 8e25, 1e24, 0.06 };
+	s[1] = (struct model_synth){ "t", TV_FALSE, 8e25, 2e24, 0.06 };
+	assert_int_equal(model_count_ops(&f, &p, &c), 0);
+	assert_int_equal(c.synth_index, 0);
+	assert_true(c.total == 6e25 + 3e24 + 8e25);
+	model_count_clear(&c);
+	s[1].generator = "U";
+	assert_int_equal(model_count_ops(&f, &p, &c), 0);
+	assert_int_equal(c.synth_index, -1);
+	assert_true(c.total == 6e25);
+	model_count_clear(&c);
+
 	/* Missing share: the total is unknown and the field is named. */
 	f.derived = false;
 	s[0].share_of_training_ops = NAN;
