@@ -192,6 +192,7 @@ const char *check_item_name(const struct check *);	/* NULL if none */
 void	 check_set_screening(struct check *, const struct ear_listing *,
 	     size_t, const char *);
 void	 check_set_consignee_tpp(struct check *, double); /* shipped this year */
+double	 check_aggregate_tpp(const struct check *);	/* TPP x quantity, NaN */
 
 /*
  * model.c: 4E091 operation counting (15 CFR 774 Supp. 1, 4E091 Technical

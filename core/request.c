@@ -787,3 +787,15 @@ check_set_consignee_tpp(struct check *c, double tpp)
 {
 	c->consignee_tpp = tpp;
 }
+
+/*
+ * The TPP this check would ship (TPP x quantity), for counting a
+ * consignee's calendar-year total; NaN for weights or without figures.
+ */
+double
+check_aggregate_tpp(const struct check *c)
+{
+	if (c->kind != ITEM_CHIP)
+		return (NAN);
+	return (chip_compute_tpp(c->perf, c->nperf, NULL) * c->quantity);
+}

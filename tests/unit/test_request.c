@@ -184,6 +184,8 @@ test_request_accepts_contract_fields(void **state)
 	/* The recipient's country defaults to the destination. */
 	assert_string_equal(check_recipient_country(c), "CN");
 	assert_string_equal(check_item_name(c), "H100");
+	/* 1979 x 8 x 256 units. */
+	assert_true(check_aggregate_tpp(c) == 1979.0 * 8 * 256);
 	check_free(c);
 
 	/* Weights: export_type is accepted (public cases carry it). */
