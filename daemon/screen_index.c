@@ -31,13 +31,21 @@ static char			*screen_error;
 static uint64_t			 screen_gen;		/* loads asked, loop */
 static uint64_t			 screen_swapped_gen;	/* under screen_mtx */
 
-/* Dispositions: the latest per (party key, entry id), loop only. */
+/*
+ * Dispositions: the latest per (party key, entry id), loop only. Entries sit
+ * in an array; an open-addressing table of indexes into it (a power of two,
+ * at most half full) finds one without allocating, since every candidate of
+ * every screening asks.
+ */
 struct screen_disp_entry {
-	char				*key;	/* party_key "\x1f" entry_id */
+	char				*key;	/* party key */
+	uint64_t			 hash;
 	struct screen_disposition	 d;
 };
 static struct screen_disp_entry	*screen_disps;
 static size_t			 screen_ndisps;
+static size_t			*screen_disp_slots;	/* index + 1; 0 empty */
+static size_t			 screen_disp_nslots;
 
 static void	screen_load(void);
 
@@ -171,24 +179,90 @@ out:
 	return (NULL);
 }
 
+/* FNV-1a of (party key, entry id), the pair as one string with a 0x1f. */
+static uint64_t
+screen_disp_hash(const char *key, const char *entry_id)
+{
+	uint64_t		 h = 14695981039346656037ULL;
+	const unsigned char	*p;
+
+	for (p = (const unsigned char *)key; *p != '\0'; p++)
+		h = (h ^ *p) * 1099511628211ULL;
+	h = (h ^ 0x1f) * 1099511628211ULL;
+	for (p = (const unsigned char *)entry_id; *p != '\0'; p++)
+		h = (h ^ *p) * 1099511628211ULL;
+	return (h);
+}
+
+/* The slot holding (key, entry id), or the empty slot where it would go. */
+static size_t
+screen_disp_slot(uint64_t h, const char *key, const char *entry_id)
+{
+	size_t				 mask = screen_disp_nslots - 1;
+	size_t				 i = (size_t)h & mask;
+	const struct screen_disp_entry	*e;
+
+	while (screen_disp_slots[i] != 0) {
+		e = &screen_disps[screen_disp_slots[i] - 1];
+		if (e->hash == h && strcmp(e->key, key) == 0 &&
+		    strcmp(e->d.entry_id, entry_id) == 0)
+			break;
+		i = (i + 1) & mask;
+	}
+	return (i);
+}
+
+/* Grow the slot table to keep it at most half full, rehashing. */
+static void
+screen_disp_grow(void)
+{
+	size_t	i, j, mask;
+
+	if (screen_disp_nslots >= 2 * (screen_ndisps + 1))
+		return;
+	free(screen_disp_slots);
+	screen_disp_nslots = screen_disp_nslots == 0 ? 64 :
+	    screen_disp_nslots * 2;
+	while (screen_disp_nslots < 2 * (screen_ndisps + 1))
+		screen_disp_nslots *= 2;
+	screen_disp_slots = xcalloc(screen_disp_nslots,
+	    sizeof *screen_disp_slots);
+	mask = screen_disp_nslots - 1;
+	for (i = 0; i < screen_ndisps; i++) {
+		j = (size_t)screen_disps[i].hash & mask;
+		while (screen_disp_slots[j] != 0)
+			j = (j + 1) & mask;
+		screen_disp_slots[j] = i + 1;
+	}
+}
+
+/* Free the strings of one disposition entry. */
+static void
+screen_disp_clear(struct screen_disp_entry *e)
+{
+	free(e->key);
+	free((char *)e->d.entry_id);
+	free((char *)e->d.content_hash);
+	free((char *)e->d.disposition);
+	free((char *)e->d.note);
+	free((char *)e->d.decided_by);
+	free((char *)e->d.decided_at);
+}
+
 /* Replace the disposition set with the rows of a query (loop only). */
 static void
 screen_disps_set(PGresult *res)
 {
 	size_t	i, n = (size_t)PQntuples(res);
 
-	for (i = 0; i < screen_ndisps; i++) {
-		free(screen_disps[i].key);
-		free((char *)screen_disps[i].d.entry_id);
-		free((char *)screen_disps[i].d.content_hash);
-		free((char *)screen_disps[i].d.disposition);
-		free((char *)screen_disps[i].d.note);
-		free((char *)screen_disps[i].d.decided_by);
-		free((char *)screen_disps[i].d.decided_at);
-	}
+	for (i = 0; i < screen_ndisps; i++)
+		screen_disp_clear(&screen_disps[i]);
 	free(screen_disps);
-	screen_disps = xcalloc(n + 1, sizeof *screen_disps);
+	screen_disps = NULL;
 	screen_ndisps = 0;
+	free(screen_disp_slots);
+	screen_disp_slots = NULL;
+	screen_disp_nslots = 0;
 	for (i = 0; i < n; i++)
 		screen_disposition_add(PQgetvalue(res, i, 0),
 		    PQgetvalue(res, i, 1), PQgetvalue(res, i, 2),
@@ -203,30 +277,23 @@ screen_disposition_add(const char *key, const char *entry_id,
     const char *content_hash, const char *disposition, const char *note,
     const char *by, const char *at)
 {
-	struct screen_disp_entry	*e = NULL;
-	char				*k;
-	size_t				 i;
+	struct screen_disp_entry	*e;
+	uint64_t			 h = screen_disp_hash(key, entry_id);
+	size_t				 slot;
 
-	xasprintf(&k, "%s\x1f%s", key, entry_id);
-	for (i = 0; i < screen_ndisps; i++) {
-		if (strcmp(screen_disps[i].key, k) == 0) {
-			e = &screen_disps[i];
-			free(e->key);
-			free((char *)e->d.entry_id);
-			free((char *)e->d.content_hash);
-			free((char *)e->d.disposition);
-			free((char *)e->d.note);
-			free((char *)e->d.decided_by);
-			free((char *)e->d.decided_at);
-			break;
-		}
-	}
-	if (e == NULL) {
+	screen_disp_grow();
+	slot = screen_disp_slot(h, key, entry_id);
+	if (screen_disp_slots[slot] != 0) {
+		e = &screen_disps[screen_disp_slots[slot] - 1];
+		screen_disp_clear(e);
+	} else {
 		screen_disps = xreallocarray(screen_disps, screen_ndisps + 1,
 		    sizeof *screen_disps);
 		e = &screen_disps[screen_ndisps++];
+		screen_disp_slots[slot] = screen_ndisps;
 	}
-	e->key = k;
+	e->key = xstrdup(key);
+	e->hash = h;
 	e->d.entry_id = xstrdup(entry_id);
 	e->d.content_hash = xstrdup(content_hash);
 	e->d.disposition = xstrdup(disposition);
@@ -239,21 +306,16 @@ screen_disposition_add(const char *key, const char *entry_id,
 static const struct screen_disposition *
 screen_disposition_find(void *arg, const char *key, const char *entry_id)
 {
-	char	*k;
-	size_t	 i;
+	size_t	slot;
 
 	(void)arg;
 	if (screen_ndisps == 0)
 		return (NULL);
-	xasprintf(&k, "%s\x1f%s", key, entry_id);
-	for (i = 0; i < screen_ndisps; i++) {
-		if (strcmp(screen_disps[i].key, k) == 0) {
-			free(k);
-			return (&screen_disps[i].d);
-		}
-	}
-	free(k);
-	return (NULL);
+	slot = screen_disp_slot(screen_disp_hash(key, entry_id), key,
+	    entry_id);
+	if (screen_disp_slots[slot] == 0)
+		return (NULL);
+	return (&screen_disps[screen_disp_slots[slot] - 1].d);
 }
 
 /* The options every screening of this daemon uses. */
