@@ -773,7 +773,7 @@ det_layer(struct det *dt, enum rs_layer layer, struct layer_result *lr)
 		}
 		free(fs);
 		strset_clear(&fields);
-		if (!same) {
+		if (!same || lr->o.kind == VERDICT_REVIEW) {
 			lr->o.kind = VERDICT_REVIEW;
 			for (k = 0; k < cmiss.n; k++)
 				strset_add(&lr->o.missing, cmiss.v[k]);
