@@ -437,7 +437,11 @@ screen_remember(const char *name, const char *country,
 	params[5] = screen_lists_version();
 	if (db_query("INSERT INTO screened_parties (party_key, name, country, "
 	    "result, top_entry, lists) VALUES ($1, $2, $3, $4, $5, $6) "
-	    "ON CONFLICT DO NOTHING", 6, params, screen_remember_done,
+	    "ON CONFLICT (party_key, country) DO UPDATE SET name = "
+	    "EXCLUDED.name, result = EXCLUDED.result, top_entry = "
+	    "COALESCE(EXCLUDED.top_entry, screened_parties.top_entry), "
+	    "lists = EXCLUDED.lists, last_screened = now()", 6, params,
+	    screen_remember_done,
 	    NULL) != 0)
 		log_debug("could not record a screened party");
 	free(key);

@@ -483,23 +483,98 @@ csl_import_file(PGconn *conn, const char *path, struct csl_report *rep,
 	return (0);
 }
 
+/* Counsel's dispositions, for rescreening as the daemon screens. */
+struct csl_disps {
+	PGresult			*res;	/* owns the strings */
+	json_t				*map;	/* "key\x1fentry" -> index */
+	struct screen_disposition	*d;
+};
+
+/* The disposition lookup of a rescreen (struct screen_opts). */
+static const struct screen_disposition *
+csl_disposition_find(void *arg, const char *key, const char *entry_id)
+{
+	struct csl_disps	*cd = arg;
+	json_t			*v;
+	char			*k;
+
+	xasprintf(&k, "%s\x1f%s", key, entry_id);
+	v = json_object_get(cd->map, k);
+	free(k);
+	return (v != NULL ? &cd->d[json_integer_value(v)] : NULL);
+}
+
+/* Load the latest disposition per (party key, entry id). */
+static int
+csl_disps_load(PGconn *conn, struct csl_disps *cd, char **cause)
+{
+	int	 i, n;
+	char	*k;
+
+	cd->map = json_object();
+	cd->d = NULL;
+	if (csl_exec(conn, "SELECT DISTINCT ON (party_key, entry_id) "
+	    "party_key, entry_id, content_hash, disposition, note, "
+	    "decided_by, to_char(decided_at AT TIME ZONE 'UTC', "
+	    "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') FROM dispositions "
+	    "ORDER BY party_key, entry_id, decided_at DESC, id DESC", 0, NULL,
+	    &cd->res, cause) != 0) {
+		cd->res = NULL;
+		return (-1);
+	}
+	n = PQntuples(cd->res);
+	cd->d = xcalloc((size_t)n + 1, sizeof *cd->d);
+	for (i = 0; i < n; i++) {
+		cd->d[i].entry_id = PQgetvalue(cd->res, i, 1);
+		cd->d[i].content_hash = PQgetvalue(cd->res, i, 2);
+		cd->d[i].disposition = PQgetvalue(cd->res, i, 3);
+		cd->d[i].note = PQgetisnull(cd->res, i, 4) ? NULL :
+		    PQgetvalue(cd->res, i, 4);
+		cd->d[i].decided_by = PQgetvalue(cd->res, i, 5);
+		cd->d[i].decided_at = PQgetvalue(cd->res, i, 6);
+		xasprintf(&k, "%s\x1f%s", PQgetvalue(cd->res, i, 0),
+		    PQgetvalue(cd->res, i, 1));
+		json_object_set_new(cd->map, k, json_integer(i));
+		free(k);
+	}
+	return (0);
+}
+
+/* Whether a rescreen changed a party: its result, or its best candidate
+ * when either result is a hit and the old one is known. */
+static bool
+csl_rescreen_changed(const char *old, const char *oldtop, const char *new,
+    const char *newtop)
+{
+	if (strcmp(old, new) != 0)
+		return (true);
+	if (strcmp(new, "no_match") == 0)
+		return (false);
+	/* A check's recipient is remembered without its best candidate. */
+	if (*oldtop == '\0')
+		return (false);
+	return (strcmp(oldtop, newtop) != 0);
+}
+
 /*
- * Rescreen every party screened before against the current lists; store
- * the ones whose result or best candidate changed in rescreen_changes and
- * their new result in screened_parties.
+ * Rescreen every party screened before against the current lists, with
+ * counsel's dispositions as the daemon applies them; store the ones whose
+ * result or best candidate changed in rescreen_changes (new_top is the
+ * entry id, new_top_name its listed name) and their new result and best
+ * candidate in screened_parties.
  */
 int
 csl_rescreen(PGconn *conn, size_t *nrescreened, size_t *nchanged,
     char **cause)
 {
 	PGresult		*res = NULL, *sp = NULL;
-	json_t			*doc;
+	json_t			*doc, *q, *top;
 	json_error_t		 jerr;
 	struct screen_index	*ix;
-	struct ear_listing	*l;
-	size_t			 n, i, j;
-	enum screen_result	 r;
-	const char		*params[7], *old, *oldtop, *newtop;
+	struct screen_opts	 o;
+	struct csl_disps	 cd = { NULL, NULL, NULL };
+	size_t			 i;
+	const char		*params[7], *nr, *newtop, *topname;
 	char			*err = NULL, *vid;
 	int			 rc = -1;
 
@@ -524,6 +599,11 @@ csl_rescreen(PGconn *conn, size_t *nrescreened, size_t *nchanged,
 		free(vid);
 		return (-1);
 	}
+	if (csl_disps_load(conn, &cd, cause) != 0)
+		goto out;
+	screen_opts_default(&o);
+	o.disposition = csl_disposition_find;
+	o.disposition_arg = &cd;
 	if (csl_exec(conn, "SELECT id::text, name, country, result, "
 	    "COALESCE(top_entry, '') FROM screened_parties ORDER BY id", 0,
 	    NULL, &sp, cause) != 0)
@@ -531,50 +611,52 @@ csl_rescreen(PGconn *conn, size_t *nrescreened, size_t *nchanged,
 	if (csl_exec(conn, "BEGIN", 0, NULL, NULL, cause) != 0)
 		goto out;
 	for (i = 0; i < (size_t)PQntuples(sp); i++) {
-		r = screen_query_listings(ix, PQgetvalue(sp, i, 1),
-		    PQgetvalue(sp, i, 2), NULL, &l, &n);
-		old = PQgetvalue(sp, i, 3);
-		oldtop = PQgetvalue(sp, i, 4);
-		newtop = "";
-		/* The entry id of the best listing: look it up by name. */
+		q = screen_query(ix, PQgetvalue(sp, i, 1),
+		    *PQgetvalue(sp, i, 2) != '\0' ? PQgetvalue(sp, i, 2) : NULL,
+		    &o);
+		nr = json_string_value(json_object_get(q, "result"));
+		top = json_array_get(json_object_get(q, "candidates"), 0);
+		newtop = top != NULL ? json_string_value(json_object_get(top,
+		    "entry_id")) : "";
+		topname = top != NULL ? json_string_value(json_object_get(top,
+		    "name")) : NULL;
 		(*nrescreened)++;
+		if (!csl_rescreen_changed(PQgetvalue(sp, i, 3),
+		    PQgetvalue(sp, i, 4), nr, newtop)) {
+			json_decref(q);
+			continue;
+		}
+		(*nchanged)++;
 		params[0] = PQgetvalue(sp, i, 0);
 		params[1] = vid;
-		params[2] = old;
-		params[3] = screen_result_name(r);
-		params[4] = oldtop;
-		params[5] = n > 0 ? l[0].name : NULL;
-		params[6] = n > 0 ? l[0].list : NULL;
-		newtop = n > 0 ? l[0].name : "";
-		j = strcmp(old, screen_result_name(r)) != 0;
-		if (j) {
-			(*nchanged)++;
-			if (csl_exec(conn, "INSERT INTO rescreen_changes "
-			    "(screened_party, list_version, old_result, "
-			    "new_result, old_top, new_top, new_top_name) "
-			    "VALUES ($1, $2, $3, $4, NULLIF($5, ''), $7, $6)",
-			    7, params, NULL, cause) != 0) {
-				free(l);
-				PQclear(PQexec(conn, "ROLLBACK"));
-				goto out;
-			}
-			params[1] = screen_result_name(r);
-			if (csl_exec(conn, "UPDATE screened_parties SET "
-			    "result = $2 WHERE id = $1", 2, params, NULL,
-			    cause) != 0) {
-				free(l);
-				PQclear(PQexec(conn, "ROLLBACK"));
-				goto out;
-			}
+		params[2] = PQgetvalue(sp, i, 3);
+		params[3] = nr;
+		params[4] = PQgetvalue(sp, i, 4);
+		params[5] = newtop;
+		params[6] = topname;
+		if (csl_exec(conn, "INSERT INTO rescreen_changes "
+		    "(screened_party, list_version, old_result, new_result, "
+		    "old_top, new_top, new_top_name) VALUES ($1, $2, $3, $4, "
+		    "NULLIF($5, ''), NULLIF($6, ''), $7)", 7, params, NULL,
+		    cause) != 0 ||
+		    csl_exec(conn, "UPDATE screened_parties SET result = $2, "
+		    "top_entry = NULLIF($3, '') WHERE id = $1", 3,
+		    (const char *[]){ params[0], nr, newtop }, NULL,
+		    cause) != 0) {
+			json_decref(q);
+			PQclear(PQexec(conn, "ROLLBACK"));
+			goto out;
 		}
-		(void)newtop;
-		free(l);
+		json_decref(q);
 	}
 	if (csl_exec(conn, "COMMIT", 0, NULL, NULL, cause) != 0)
 		goto out;
 	rc = 0;
 out:
 	PQclear(sp);
+	PQclear(cd.res);
+	json_decref(cd.map);
+	free(cd.d);
 	screen_index_unref(ix);
 	free(vid);
 	return (rc);
