@@ -62,6 +62,7 @@ struct eard_config {
 	char	*tcp_tokens;		/* "name:sha256hex,..." bearer tokens */
 	char	*tls_cert;		/* later: TLS on the TCP listener */
 	char	*tls_key;
+	bool	 tcp_insecure;	/* TCP without TLS (tests only) */
 	char	*database_url;
 	char	*read_database_url;	/* unset = database_url */
 	char	*log_level;
@@ -94,7 +95,12 @@ void	 config_print_help(FILE *);
 const char *config_read_database_url(const struct eard_config *);
 
 /* server.c: evhttp on the Unix socket (+ optional TCP), peers and roles. */
-enum role { ROLE_NONE, ROLE_PIPELINE, ROLE_ANALYST, ROLE_COUNSEL, ROLE_ADMIN };
+/*
+ * Identities are NONE..ADMIN; ROLE_READER only names a route class (any
+ * known role). Which role includes which: see auth.c (not an order).
+ */
+enum role { ROLE_NONE, ROLE_PIPELINE, ROLE_ANALYST, ROLE_COUNSEL, ROLE_ADMIN,
+	    ROLE_READER };
 int	 server_start(char **) MUSTCHECK;
 void	 server_stop_accepting(void);
 void	 server_close(void);
@@ -106,6 +112,38 @@ enum role server_role_for_uid(const char *, uid_t, const char *);
 bool	 server_role_allows(enum role, enum role);
 int	 server_identify(struct evhttp_request *, enum role *, char *, size_t,
 	     struct ear_error *) MUSTCHECK;
+/* systemd socket activation: fds from 3, LISTEN_FDS/LISTEN_PID (ops) */
+#define SERVER_LISTEN_FDS_START	3
+int	 server_listen_fds(void);
+
+/*
+ * auth.c: who may ask what. auth_role_allows(have, need): need NONE is
+ * anyone; READER any known role; PIPELINE (checks, screening) is pipeline,
+ * counsel, admin; COUNSEL (dispositions, decisions, replay, explain) is
+ * counsel, admin; ANALYST (reports) is analyst, admin; ADMIN admin only.
+ * auth_role_for_peer(): role_map "uid:role, user:role, @group:role" (uid
+ * and user entries before groups; gid (gid_t)-1 = unknown); else the uid
+ * eard runs as and root are admin; else none. Bearer tokens come from the
+ * tokens table (schema/060_tokens.sql) on connect and NOTIFY
+ * tokens_changed: auth_token_check() returns 0 (role, "token:NAME"), -1
+ * invalid/expired/revoked (*why set, static), -2 when no token list has
+ * been loaded yet. auth_token_hash(): SHA-256(salt || token), as earctl
+ * token create stores it. auth_tls_context(): an SSL_CTX for the TCP
+ * listener (TLS 1.2+), NULL with *cause.
+ */
+struct ssl_ctx_st;
+bool	 auth_role_allows(enum role, enum role);
+enum role auth_role_for_peer(const char *, uid_t, gid_t, const char *);
+void	 auth_init(void);
+int	 auth_token_check(const char *, enum role *, char *, size_t,
+	     const char **);
+void	 auth_token_hash(const char *, const unsigned char *, size_t,
+	     unsigned char [32]);
+int	 auth_token_set(const char *, const char *, const char *,
+	     const char *, int64_t, bool) MUSTCHECK;
+void	 auth_token_clear(void);
+size_t	 auth_token_count(void);
+struct ssl_ctx_st *auth_tls_context(const char *, const char *, char **);
 
 /*
  * routes.c: THE route table, one line per route. prefix routes match

@@ -8,6 +8,7 @@
 #include <sys/un.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
 #include <stdio.h>
@@ -18,9 +19,11 @@
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 #include <openssl/evp.h>
+#include <openssl/ssl.h>
 
 #include "eard.h"
 
@@ -35,6 +38,9 @@ static bool			 server_stopping;
 static struct evhttp		*server_http;
 static struct evhttp_bound_socket *server_unix;
 static struct evhttp_bound_socket *server_tcp;
+static struct evhttp		*server_tcp_http;	/* owns server_tcp */
+static struct evhttp		*server_https;	/* TLS bufferevents */
+static SSL_CTX			*server_ssl_ctx;
 static char			*server_unix_path;
 
 /* Connections we have seen, to enforce max_connections. */
@@ -47,7 +53,7 @@ static TAILQ_HEAD(, server_conn) server_conns =
 static size_t			 server_nconns;
 
 static const char *const server_roles[] = {
-	"none", "pipeline", "analyst", "counsel", "admin"
+	"none", "pipeline", "analyst", "counsel", "admin", "reader"
 };
 
 /* Wall-clock microseconds. */
@@ -98,54 +104,18 @@ server_parse_role(const char *s, enum role *out)
 	return -1;
 }
 
-/*
- * May a peer with role have use a route needing need? Roles are ordered:
- * pipeline < analyst < counsel < admin; each includes the ones below.
- */
+/* May a peer with role have use a route for need? (auth.c decides.) */
 bool
 server_role_allows(enum role have, enum role need)
 {
-	if (need == ROLE_NONE)
-		return true;
-	return have != ROLE_NONE && have >= need;
+	return auth_role_allows(have, need);
 }
 
-/*
- * The role of a local uid: role_map entries "uid-or-user:role" first; else
- * the uid eard runs as and root are admin; else none.
- */
+/* The role of a local uid (no group known): see auth_role_for_peer(). */
 enum role
 server_role_for_uid(const char *map, uid_t uid, const char *user)
 {
-	char		*copy, *item, *save = NULL, *colon, *end;
-	enum role	 r;
-	unsigned long	 n;
-	bool		 hit;
-
-	if (map != NULL) {
-		copy = xstrdup(map);
-		for (item = strtok_r(copy, ", ", &save); item != NULL;
-		    item = strtok_r(NULL, ", ", &save)) {
-			if ((colon = strrchr(item, ':')) == NULL)
-				continue;
-			*colon = '\0';
-			if (server_parse_role(colon + 1, &r) != 0)
-				continue;
-			n = strtoul(item, &end, 10);
-			if (*item != '\0' && *end == '\0')
-				hit = (uid_t)n == uid;
-			else
-				hit = user != NULL && strcmp(item, user) == 0;
-			if (hit) {
-				free(copy);
-				return r;
-			}
-		}
-		free(copy);
-	}
-	if (uid == 0 || uid == geteuid())
-		return ROLE_ADMIN;
-	return ROLE_NONE;
+	return auth_role_for_peer(map, uid, (gid_t)-1, user);
 }
 
 /* Check a bearer token against tcp_tokens "name:sha256hex[:role]". */
@@ -239,7 +209,7 @@ server_identify(struct evhttp_request *req, enum role *role, char *who,
 	struct ucred			 cr;
 	struct passwd			 pw, *pwp = NULL;
 	char				 pwbuf[1024];
-	const char			*auth;
+	const char			*auth, *why;
 	evutil_socket_t			 fd;
 
 	*role = ROLE_NONE;
@@ -277,7 +247,7 @@ server_identify(struct evhttp_request *req, enum role *role, char *who,
 			pwp = NULL;
 		snprintf(who, wholen, "uid:%u(%s)", (unsigned)cr.uid,
 		    pwp != NULL ? pwp->pw_name : "?");
-		*role = server_role_for_uid(cfg.role_map, cr.uid,
+		*role = auth_role_for_peer(cfg.role_map, cr.uid, cr.gid,
 		    pwp != NULL ? pwp->pw_name : NULL);
 		return 0;
 	}
@@ -290,13 +260,22 @@ server_identify(struct evhttp_request *req, enum role *role, char *who,
 		    "a bearer token is required on TCP");
 		return -1;
 	}
-	if (server_check_token(auth + 7, role, who, wholen) != 0) {
+	if (server_check_token(auth + 7, role, who, wholen) == 0)
+		return 0;
+	switch (auth_token_check(auth + 7, role, who, wholen, &why)) {
+	case 0:
+		return 0;
+	case -2:
 		evhttp_add_header(evhttp_request_get_output_headers(req),
-		    "WWW-Authenticate", "Bearer error=\"invalid_token\"");
-		error_set(err, 401, "unauthorized", "Authorization",
-		    "the bearer token is not valid");
+		    "Retry-After", "1");
+		error_set(err, 503, "tokens_not_loaded", NULL,
+		    "bearer tokens have not been loaded from the database yet");
 		return -1;
 	}
+	evhttp_add_header(evhttp_request_get_output_headers(req),
+	    "WWW-Authenticate", "Bearer error=\"invalid_token\"");
+	error_set(err, 401, "unauthorized", "Authorization", "%s", why);
+	return -1;
 	return 0;
 }
 
@@ -480,10 +459,100 @@ server_apply_limits(void)
 		evhttp_set_timeout(server_http, cfg.idle_timeout);
 }
 
+/*
+ * Sockets handed over by systemd socket activation (sd_listen_fds(3)
+ * semantics, done by hand): LISTEN_PID must be our pid and LISTEN_FDS
+ * fds start at 3. The variables are removed so children do not see them.
+ * Returns the number of fds (0 when not socket-activated).
+ */
+int
+server_listen_fds(void)
+{
+	const char	*pid, *fds;
+	char		*end;
+	long		 n, p;
+	int		 fd;
+
+	pid = getenv("LISTEN_PID");
+	fds = getenv("LISTEN_FDS");
+	if (pid == NULL || fds == NULL)
+		return 0;
+	p = strtol(pid, &end, 10);
+	if (*pid == '\0' || *end != '\0' || p != (long)getpid())
+		return 0;
+	n = strtol(fds, &end, 10);
+	if (*fds == '\0' || *end != '\0' || n <= 0 || n > 64)
+		return 0;
+	unsetenv("LISTEN_PID");
+	unsetenv("LISTEN_FDS");
+	unsetenv("LISTEN_FDNAMES");
+	for (fd = SERVER_LISTEN_FDS_START; fd < SERVER_LISTEN_FDS_START + n;
+	    fd++) {
+		if (fcntl(fd, F_SETFD, FD_CLOEXEC) != 0)
+			return -1;
+	}
+	return (int)n;
+}
+
+/* Serve the sockets systemd passed: Unix ones as the socket, TCP as TCP. */
+static int
+server_adopt_fds(int n, char **cause)
+{
+	struct sockaddr_storage		 ss;
+	socklen_t			 sslen;
+	struct evhttp_bound_socket	*bound;
+	int				 fd, type;
+	socklen_t			 tlen;
+
+	for (fd = SERVER_LISTEN_FDS_START; fd < SERVER_LISTEN_FDS_START + n;
+	    fd++) {
+		sslen = sizeof ss;
+		tlen = sizeof type;
+		if (getsockname(fd, (struct sockaddr *)&ss, &sslen) != 0 ||
+		    getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tlen) != 0 ||
+		    type != SOCK_STREAM) {
+			xasprintf(cause, "file descriptor %d from systemd is "
+			    "not a stream socket", fd);
+			return -1;
+		}
+		if (ss.ss_family != AF_UNIX && cfg.tcp_tokens == NULL) {
+			xasprintf(cause, "systemd passed a TCP socket but "
+			    "tcp_tokens is not set; a TCP listener needs "
+			    "bearer tokens");
+			return -1;
+		}
+		if (evutil_make_socket_nonblocking(fd) != 0) {
+			xasprintf(cause, "could not make file descriptor %d "
+			    "non-blocking", fd);
+			return -1;
+		}
+		bound = evhttp_accept_socket_with_handle(server_http, fd);
+		if (bound == NULL) {
+			xasprintf(cause, "could not accept on file "
+			    "descriptor %d", fd);
+			return -1;
+		}
+		if (ss.ss_family == AF_UNIX && server_unix == NULL) {
+			server_unix = bound;
+			log_info("listening on the Unix socket from systemd "
+			    "(fd %d)", fd);
+		} else if (ss.ss_family != AF_UNIX && server_tcp == NULL) {
+			server_tcp = bound;
+			log_info("listening on TCP from systemd (fd %d; bearer "
+			    "tokens required)", fd);
+		} else
+			log_info("listening on file descriptor %d from systemd",
+			    fd);
+	}
+	return 0;
+}
+
 /* Start listening. */
 int
 server_start(char **cause)
 {
+	int	 nfds;
+
 	server_http = evhttp_new(ev_base);
 	if (server_http == NULL) {
 		xasprintf(cause, "could not create the HTTP server");
@@ -495,6 +564,13 @@ server_start(char **cause)
 	evhttp_set_default_content_type(server_http, "application/json");
 	server_apply_limits();
 	evhttp_set_gencb(server_http, server_gencb, NULL);
+	if ((nfds = server_listen_fds()) < 0) {
+		xasprintf(cause, "could not take the sockets from systemd: %s",
+		    strerror(errno));
+		return -1;
+	}
+	if (nfds > 0)
+		return server_adopt_fds(nfds, cause);
 	if (server_listen_unix(cfg.socket, cause) != 0)
 		return -1;
 	log_info("listening on %s (mode %04o)", cfg.socket, cfg.socket_mode);
