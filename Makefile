@@ -17,7 +17,7 @@ CC	?= cc
 VERSION	:= $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 
 PKGS	:= libpq libevent libevent_pthreads libevent_openssl libxml-2.0 \
-	   jansson libcrypto libutf8proc
+	   jansson libssl libcrypto libutf8proc
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
@@ -41,6 +41,14 @@ FUZZ_SRC	:= $(sort $(wildcard tests/fuzz/fuzz_*.c))
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
+# `make V=1` shows whole command lines.
+V ?= 0
+ifeq ($(V),0)
+say = @printf '  %-5s %s\n' '$(1)' '$(2)';
+else
+say :=
+endif
+
 LIBEAR	:= $(BUILD)/libear.a
 LIBIMP	:= $(BUILD)/libearimp.a
 LIBEARD	:= $(BUILD)/libeard.a
@@ -57,41 +65,41 @@ all: $(EARD) $(EARCTL) $(LIBEAR)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+	$(call say,CC,$<)$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
 
 $(LIBEAR): $(call obj,$(CORE_SRC))
 	@mkdir -p $(dir $@)
-	rm -f $@ && ar rcs $@ $^
+	$(call say,AR,$@)rm -f $@ && ar rcs $@ $^
 $(LIBIMP): $(call obj,$(IMP_SRC))
 	@mkdir -p $(dir $@)
-	rm -f $@ && ar rcs $@ $^
+	$(call say,AR,$@)rm -f $@ && ar rcs $@ $^
 $(LIBEARD): $(call obj,$(DAEMON_SRC))
 	@mkdir -p $(dir $@)
-	rm -f $@ && ar rcs $@ $^
+	$(call say,AR,$@)rm -f $@ && ar rcs $@ $^
 $(LIBCLI): $(call obj,$(CLI_SRC))
 	@mkdir -p $(dir $@)
-	rm -f $@ && ar rcs $@ $^
+	$(call say,AR,$@)rm -f $@ && ar rcs $@ $^
 
 # The daemon links libearimp for POST /v1/import; the CLI for direct imports.
 $(EARD): $(call obj,daemon/eard.c) $(LIBEARD) $(LIBIMP) $(LIBEAR)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+	$(call say,LD,$@)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 $(EARCTL): $(call obj,cli/earctl.c) $(LIBCLI) $(LIBIMP) $(LIBEAR)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+	$(call say,LD,$@)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
 # One cmocka binary per module; the static libraries give it only what it uses.
 # tests/unit/test_X.c may name link-time wraps in a comment line
 #   /* WRAP: -Wl,--wrap=PQexec */
 $(BUILD)/tests/%: tests/unit/%.c $(LIBEARD) $(LIBCLI) $(LIBIMP) $(LIBEAR)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Wno-missing-prototypes $(LDFLAGS) -o $@ $< \
+	$(call say,LD,$@)$(CC) $(CFLAGS) -Wno-missing-prototypes $(LDFLAGS) -o $@ $< \
 	    $(shell sed -n 's|^/\* WRAP: \(.*\) \*/$$|\1|p' $<) \
 	    $(LIBEARD) $(LIBCLI) $(LIBIMP) $(LIBEAR) $(CMOCKA_LIBS) $(LIBS)
 
 $(BUILD)/bench/%: bench/%.c $(LIBEAR)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Wno-missing-prototypes $(LDFLAGS) -o $@ $< $(LIBEAR) $(LIBS)
+	$(call say,LD,$@)$(CC) $(CFLAGS) -Wno-missing-prototypes $(LDFLAGS) -o $@ $< $(LIBEAR) $(LIBS)
 
 deps:
 	@scripts/deps.sh
