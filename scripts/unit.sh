@@ -7,7 +7,8 @@ failed=()
 for t in "$@"; do
 	out=$("$t" 2>&1)
 	rc=$?
-	printf '%s\n' "$out" | grep -E '^\[  (PASSED|FAILED|  SKIPPED) *\]|^\[  FAILED  \]|^skip:' || true
+	printf '%s\n' "$out" | grep -E '^\[  (PASSED|FAILED|  SKIPPED) *\]|^skip:' |
+	    sed "s|^|$(basename "$t"): |" || true
 	n_ok=$(printf '%s\n' "$out" | sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' | tail -n 1)
 	n_bad=$(printf '%s\n' "$out" | sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' | tail -n 1)
 	pass=$((pass + ${n_ok:-0}))
