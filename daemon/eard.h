@@ -344,6 +344,9 @@ struct screen_index *screen_index_current(void);
 int64_t	 screen_index_loaded_at_us(void);
 const char *screen_index_last_error(void);
 bool	 screen_index_pending(void);
+/* {"EL": {kind, list_version, source_file, sha256, parties, data_date,
+ * imported_at, age_days}, ...}: new reference, {} before the first load. */
+json_t	*screen_index_list_info(void);
 void	 screen_disposition_add(const char *, const char *, const char *,
 	     const char *, const char *, const char *, const char *);
 void	 screen_opts_daemon(struct screen_opts *);

@@ -164,12 +164,18 @@ route_screen_screen(struct request *r)
 	audit_submit(&job->dec, screen_audit_done, job);
 }
 
-/* GET /v1/lists: each list's version, parties and age. */
+/*
+ * GET /v1/lists: each list's own version, party count and age in days
+ * ({"lists": {"EL": {"version": "csl 3 (...)", "kind", "list_version",
+ * "parties", "age_days", "stale", ...}}}), the index version and when it
+ * was loaded.
+ */
 void
 route_screen_lists(struct request *r)
 {
 	struct screen_index	*ix;
-	json_t			*resp, *lists;
+	json_t			*resp, *labels, *info, *v, *age;
+	const char		*code;
 	int64_t			 at = screen_index_loaded_at_us();
 
 	if ((ix = screen_index_current()) == NULL) {
@@ -179,8 +185,21 @@ route_screen_lists(struct request *r)
 		request_reply_json(r, 200, resp);
 		return;
 	}
-	lists = screen_index_lists(ix);
-	resp = json_pack("{s:o,s:s,s:I,s:I,s:i}", "lists", lists, "version",
+	labels = screen_index_lists(ix);
+	info = screen_index_list_info();
+	json_object_foreach(labels, code, v) {
+		if (json_object_get(info, code) == NULL)
+			json_object_set_new(info, code, json_object());
+		json_object_set(json_object_get(info, code), "version", v);
+	}
+	json_object_foreach(info, code, v) {
+		age = json_object_get(v, "age_days");
+		json_object_set_new(v, "stale", json_boolean(
+		    json_is_integer(age) && json_integer_value(age) >
+		    cfg.lists_max_age_days));
+	}
+	json_decref(labels);
+	resp = json_pack("{s:o,s:s,s:I,s:I,s:i}", "lists", info, "version",
 	    screen_index_version(ix), "parties",
 	    (json_int_t)screen_index_parties(ix), "loaded_seconds_ago",
 	    (json_int_t)((eard_now_us() - at) / 1000000),

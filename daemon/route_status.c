@@ -14,6 +14,32 @@ route_status_healthz(struct request *r)
 	    "version", EARD_VERSION));
 }
 
+/* Warn (not fail) about screening lists older than lists_max_age_days. */
+static void
+route_status_list_warnings(json_t *body)
+{
+	json_t		*info, *v, *warnings = json_array();
+	const char	*code;
+	json_int_t	 age;
+
+	info = screen_index_list_info();
+	json_object_foreach(info, code, v) {
+		if (!json_is_integer(json_object_get(v, "age_days")))
+			continue;
+		age = json_integer_value(json_object_get(v, "age_days"));
+		if (age > cfg.lists_max_age_days)
+			json_array_append_new(warnings, json_sprintf("screening "
+			    "list %s is %lld days old (lists_max_age_days is "
+			    "%d); import a newer one", code, (long long)age,
+			    cfg.lists_max_age_days));
+	}
+	json_decref(info);
+	if (json_array_size(warnings) > 0)
+		json_object_set_new(body, "warnings", warnings);
+	else
+		json_decref(warnings);
+}
+
 /* GET /readyz: 200 only with the database reachable and rules loaded. */
 void
 route_status_readyz(struct request *r)
@@ -36,6 +62,7 @@ route_status_readyz(struct request *r)
 	    EARD_VERSION, "database", db_state(), "audit", audit_state());
 	json_object_set_new(body, "ruleset", *rules_version() != '\0' ?
 	    json_string(rules_version()) : json_null());
+	route_status_list_warnings(body);
 	if (!ready) {
 		json_object_set_new(body, "reason", json_string(reason));
 		if (!db_connected() && db_last_error() != NULL)

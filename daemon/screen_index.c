@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "eard.h"
 
@@ -30,6 +31,8 @@ static atomic_int			 screen_loading;
 static char			*screen_error;
 static uint64_t			 screen_gen;		/* loads asked, loop */
 static uint64_t			 screen_swapped_gen;	/* under screen_mtx */
+/* Each list of the index with its version and dates (under screen_mtx). */
+static json_t			*screen_list_info;
 
 /*
  * Dispositions: the latest per (party key, entry id), loop only. Entries sit
@@ -109,28 +112,119 @@ struct screen_job {
 /* Swap a new index in unless a later load already did; the old one goes
  * when its last request ends. */
 static bool
-screen_swap(struct screen_index *ix, uint64_t gen)
+screen_swap(struct screen_index *ix, json_t *info, uint64_t gen)
 {
 	struct screen_index	*old;
+	json_t			*oldinfo;
 	size_t			 slot;
 
 	pthread_mutex_lock(&screen_mtx);
 	if (gen < screen_swapped_gen) {
 		pthread_mutex_unlock(&screen_mtx);
 		screen_index_unref(ix);
+		json_decref(info);
 		return (false);
 	}
 	screen_swapped_gen = gen;
 	old = screen_cur;
 	screen_cur = ix;
+	oldinfo = screen_list_info;
+	screen_list_info = info;
 	slot = screen_nversion++ % nitems(screen_versions);
 	free(screen_versions[slot]);
 	screen_versions[slot] = xstrdup(screen_index_version(ix));
 	screen_loaded_us = eard_now_us();
 	pthread_mutex_unlock(&screen_mtx);
+	json_decref(oldinfo);
 	if (old != NULL)
 		screen_index_unref(old);
 	return (true);
+}
+
+/* Seconds since the epoch of a timestamp as jsonb writes it
+ * ("2026-07-31T12:34:56.123+02:00"), or -1. */
+static int64_t
+screen_parse_time(const char *s)
+{
+	struct tm	 tm;
+	int		 oh = 0, om = 0, n = 0;
+	const char	*z;
+	int64_t		 t;
+
+	memset(&tm, 0, sizeof tm);
+	if (s == NULL || sscanf(s, "%d-%d-%dT%d:%d:%d%n", &tm.tm_year,
+	    &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec,
+	    &n) < 3)
+		return (-1);
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	t = (int64_t)timegm(&tm);
+	if (n > 0 && (z = strpbrk(s + n, "+-")) != NULL &&
+	    sscanf(z + 1, "%d:%d", &oh, &om) >= 1)
+		t -= (*z == '-' ? -1 : 1) * ((int64_t)oh * 3600 + om * 60);
+	return (t);
+}
+
+/*
+ * Each list of a parties document with its own version:
+ * {"EL": {"kind", "list_version", "source_file", "sha256", "parties",
+ * "data_date", "imported_at", "dated_at"}}; dated_at (epoch seconds) is the
+ * data date when the file gives one, else the import.
+ */
+static json_t *
+screen_list_info_build(const json_t *doc)
+{
+	json_t		*info = json_object(), *v, *cnt;
+	const char	*code, *dd;
+	size_t		 i;
+	int64_t		 at;
+
+	json_array_foreach(json_object_get(doc, "versions"), i, v) {
+		dd = json_string_value(json_object_get(v, "data_date"));
+		at = screen_parse_time(dd);
+		if (at < 0)
+			at = screen_parse_time(json_string_value(
+			    json_object_get(v, "imported_at")));
+		json_object_foreach(json_object_get(v, "counts"), code, cnt) {
+			json_object_set_new(info, code, json_pack("{s:O?,s:O?,"
+			    "s:O?,s:O?,s:O?,s:O?,s:O?,s:I}", "kind",
+			    json_object_get(v, "kind"), "list_version",
+			    json_object_get(v, "id"), "source_file",
+			    json_object_get(v, "source_file"), "sha256",
+			    json_object_get(v, "sha256"), "parties", cnt,
+			    "data_date", json_object_get(v, "data_date"),
+			    "imported_at", json_object_get(v, "imported_at"),
+			    "dated_at", (json_int_t)at));
+		}
+	}
+	return (info);
+}
+
+/*
+ * Each loaded list with its version, party count and age in days now
+ * (new reference; an empty object before the first load).
+ */
+json_t *
+screen_index_list_info(void)
+{
+	json_t		*info, *v;
+	const char	*code;
+	int64_t		 now = eard_now_us() / 1000000, at;
+
+	pthread_mutex_lock(&screen_mtx);
+	info = screen_list_info != NULL ? json_deep_copy(screen_list_info) :
+	    json_object();
+	pthread_mutex_unlock(&screen_mtx);
+	json_object_foreach(info, code, v) {
+		at = json_integer_value(json_object_get(v, "dated_at"));
+		json_object_del(v, "dated_at");
+		if (at > 0)
+			json_object_set_new(v, "age_days", json_integer(
+			    (json_int_t)((now - at) / 86400)));
+		else
+			json_object_set_new(v, "age_days", json_null());
+	}
+	return (info);
 }
 
 /* Worker: parse the document and build the index, off the loop. */
@@ -143,6 +237,7 @@ screen_build_thread(void *arg)
 	json_t			*doc;
 	json_error_t		 jerr;
 	struct screen_index	*ix;
+	json_t			*info;
 	int64_t			 t0 = eard_now_us();
 	size_t			 n, nn;
 
@@ -155,8 +250,10 @@ screen_build_thread(void *arg)
 		goto out;
 	}
 	ix = screen_index_build(doc, &cause);
+	info = screen_list_info_build(doc);
 	json_decref(doc);
 	if (ix == NULL) {
+		json_decref(info);
 		log_warnx("screening lists: %s; keeping the last good lists",
 		    cause);
 		free(cause);
@@ -165,11 +262,12 @@ screen_build_thread(void *arg)
 	if (screen_index_parties(ix) == 0) {
 		/* No list imported yet: nothing to swap in. */
 		screen_index_unref(ix);
+		json_decref(info);
 		goto out;
 	}
 	n = screen_index_parties(ix);
 	nn = screen_index_names(ix);
-	if (!screen_swap(ix, gen))
+	if (!screen_swap(ix, info, gen))
 		goto out;
 	log_info("screening lists loaded: %zu parties, %zu names (%s) in "
 	    "%lld ms", n, nn, screen_lists_version(),
