@@ -1,7 +1,16 @@
 /*
  * routes.c: THE route table. One line per route: method, path, whether the
- * path is a prefix (the rest is request_arg()), the minimum role, handler.
+ * path is a prefix (the rest is request_arg()), the role it is for, handler.
  * Exact paths are tried before prefixes; the first match wins.
+ *
+ * Roles (issue #8; auth_role_allows() says who else passes):
+ *	ROLE_NONE	anyone, even an unknown peer: health and metrics
+ *	ROLE_READER	any known role: read-only lookups
+ *	ROLE_PIPELINE	checks, screening, registering a model before release
+ *			(pipeline, counsel, admin)
+ *	ROLE_COUNSEL	dispositions, decisions, replay (counsel, admin)
+ *	ROLE_ANALYST	reports (analyst, admin)
+ *	ROLE_ADMIN	imports (tokens are managed in the database)
  */
 #include <stdio.h>
 #include <string.h>
@@ -12,19 +21,19 @@ const struct route routes[] = {
 	{ "GET",  "/healthz",		false,	ROLE_NONE,	route_status_healthz },
 	{ "GET",  "/readyz",		false,	ROLE_NONE,	route_status_readyz },
 	{ "GET",  "/metrics",		false,	ROLE_NONE,	route_status_metrics },
-	{ "GET",  "/v1/countries/",	true,	ROLE_PIPELINE,	route_status_country },
-	{ "GET",  "/v1/eccn/",		true,	ROLE_PIPELINE,	route_status_eccn },
+	{ "GET",  "/v1/countries/",	true,	ROLE_READER,	route_status_country },
+	{ "GET",  "/v1/eccn/",		true,	ROLE_READER,	route_status_eccn },
 	{ "POST", "/v1/checks/chip",	false,	ROLE_PIPELINE,	route_checks_chip },
 	{ "POST", "/v1/checks/weights",	false,	ROLE_PIPELINE,	route_checks_weights },
 	{ "POST", "/v1/checks/batch",	false,	ROLE_PIPELINE,	route_checks_batch },
 	{ "POST", "/v1/screen",		false,	ROLE_PIPELINE,	route_screen_screen },
-	{ "GET",  "/v1/lists",		false,	ROLE_PIPELINE,	route_screen_lists },
+	{ "GET",  "/v1/lists",		false,	ROLE_READER,	route_screen_lists },
 	{ "POST", "/v1/dispositions",	false,	ROLE_COUNSEL,	route_screen_dispose },
-	{ "GET",  "/v1/models",		false,	ROLE_PIPELINE,	route_registry_models },
+	{ "GET",  "/v1/models",		false,	ROLE_READER,	route_registry_models },
 	{ "POST", "/v1/models",		false,	ROLE_PIPELINE,	route_registry_register },
-	{ "GET",  "/v1/models/",	true,	ROLE_PIPELINE,	route_registry_model },
-	{ "GET",  "/v1/chips",		false,	ROLE_PIPELINE,	route_registry_chips },
-	{ "GET",  "/v1/chips/",		true,	ROLE_PIPELINE,	route_registry_chip },
+	{ "GET",  "/v1/models/",	true,	ROLE_READER,	route_registry_model },
+	{ "GET",  "/v1/chips",		false,	ROLE_READER,	route_registry_chips },
+	{ "GET",  "/v1/chips/",		true,	ROLE_READER,	route_registry_chip },
 	{ "GET",  "/v1/decisions/",	true,	ROLE_COUNSEL,	route_decisions_get },
 	{ "POST", "/v1/decisions/",	true,	ROLE_COUNSEL,	route_decisions_replay },
 	{ "GET",  "/v1/reports",	false,	ROLE_ANALYST,	route_decisions_reports },

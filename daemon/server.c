@@ -41,6 +41,8 @@ static struct evhttp_bound_socket *server_tcp;
 static struct evhttp		*server_tcp_http;	/* owns server_tcp */
 static struct evhttp		*server_https;	/* TLS bufferevents */
 static SSL_CTX			*server_ssl_ctx;
+
+static struct evhttp	*server_http_new(void);
 static char			*server_unix_path;
 
 /* Connections we have seen, to enforce max_connections. */
@@ -394,6 +396,55 @@ fail:
 	return -1;
 }
 
+/* A TLS bufferevent for each TCP connection (evhttp sets the fd). */
+static struct bufferevent *
+server_tls_bevcb(struct event_base *base, void *arg)
+{
+	struct bufferevent	*bev;
+	SSL			*ssl;
+
+	(void)arg;
+	if ((ssl = SSL_new(server_ssl_ctx)) == NULL)
+		return NULL;
+	bev = bufferevent_openssl_socket_new(base, -1, ssl,
+	    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
+	if (bev != NULL)
+		bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
+	return bev;
+}
+
+/*
+ * The evhttp for TCP: its own one with TLS bufferevents (tls_cert and
+ * tls_key), or, only when tcp_insecure is set, the plain one.
+ */
+static struct evhttp *
+server_tcp_server(const char *spec, char **cause)
+{
+	if (cfg.tls_cert == NULL || cfg.tls_key == NULL) {
+		if (!cfg.tcp_insecure) {
+			xasprintf(cause, "listen_tcp is set but tls_cert and "
+			    "tls_key are not; a TCP listener needs TLS "
+			    "(tcp_insecure = yes turns TLS off, for tests "
+			    "only)");
+			return NULL;
+		}
+		log_warnx("WARNING: TCP listener %s WITHOUT TLS "
+		    "(tcp_insecure = yes): bearer tokens and decisions cross "
+		    "the network in clear; never use this outside tests",
+		    spec);
+		return server_http;
+	}
+	if ((server_ssl_ctx = auth_tls_context(cfg.tls_cert, cfg.tls_key,
+	    cause)) == NULL)
+		return NULL;
+	if ((server_https = server_http_new()) == NULL) {
+		xasprintf(cause, "could not create the HTTPS server");
+		return NULL;
+	}
+	evhttp_set_bevcb(server_https, server_tls_bevcb, NULL);
+	return server_https;
+}
+
 /* "host:port" or "[v6]:port" or ":port". */
 static int
 server_listen_tcp(const char *spec, char **cause)
@@ -402,11 +453,8 @@ server_listen_tcp(const char *spec, char **cause)
 	unsigned long	 port;
 	char		*end;
 
-	if (cfg.tcp_tokens == NULL) {
-		xasprintf(cause, "listen_tcp is set but tcp_tokens is not; "
-		    "a TCP listener needs bearer tokens");
+	if ((server_tcp_http = server_tcp_server(spec, cause)) == NULL)
 		return -1;
-	}
 	host = xstrdup(spec);
 	if ((colon = strrchr(host, ':')) == NULL) {
 		xasprintf(cause, "invalid listen_tcp \"%s\": expected "
@@ -425,7 +473,7 @@ server_listen_tcp(const char *spec, char **cause)
 		host[strlen(host) - 1] = '\0';
 		memmove(host, host + 1, strlen(host));
 	}
-	server_tcp = evhttp_bind_socket_with_handle(server_http,
+	server_tcp = evhttp_bind_socket_with_handle(server_tcp_http,
 	    *host != '\0' ? host : "0.0.0.0", (ev_uint16_t)port);
 	if (server_tcp == NULL) {
 		xasprintf(cause, "could not listen on TCP \"%s\": %s", spec,
@@ -433,14 +481,15 @@ server_listen_tcp(const char *spec, char **cause)
 		free(host);
 		return -1;
 	}
-	log_info("listening on TCP %s (bearer tokens required)", spec);
+	log_info("listening on TCP %s (%s, bearer tokens required)", spec,
+	    server_tcp_http == server_https ? "TLS" : "NO TLS");
 	free(host);
 	return 0;
 }
 
-/* Limits that SIGHUP may change. */
+/* Limits that SIGHUP may change, on one evhttp. */
 static void
-server_apply_limits(void)
+server_apply_limits_to(struct evhttp *http)
 {
 	size_t	 hard;
 
@@ -452,11 +501,37 @@ server_apply_limits(void)
 	hard = cfg.max_body_size * 8;
 	if (hard < 16 * 1024 * 1024)
 		hard = 16 * 1024 * 1024;
-	evhttp_set_max_body_size(server_http, (ev_ssize_t)hard);
-	evhttp_set_max_headers_size(server_http,
-	    (ev_ssize_t)cfg.max_header_size);
+	evhttp_set_max_body_size(http, (ev_ssize_t)hard);
+	evhttp_set_max_headers_size(http, (ev_ssize_t)cfg.max_header_size);
 	if (cfg.idle_timeout > 0)
-		evhttp_set_timeout(server_http, cfg.idle_timeout);
+		evhttp_set_timeout(http, cfg.idle_timeout);
+}
+
+/* Limits that SIGHUP may change, on the plain and the TLS evhttp. */
+static void
+server_apply_limits(void)
+{
+	if (server_http != NULL)
+		server_apply_limits_to(server_http);
+	if (server_https != NULL)
+		server_apply_limits_to(server_https);
+}
+
+/* A new evhttp with the methods, content type, limits and callback. */
+static struct evhttp *
+server_http_new(void)
+{
+	struct evhttp	*http;
+
+	if ((http = evhttp_new(ev_base)) == NULL)
+		return NULL;
+	evhttp_set_allowed_methods(http, EVHTTP_REQ_GET |
+	    EVHTTP_REQ_POST | EVHTTP_REQ_HEAD | EVHTTP_REQ_PUT |
+	    EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH);
+	evhttp_set_default_content_type(http, "application/json");
+	server_apply_limits_to(http);
+	evhttp_set_gencb(http, server_gencb, NULL);
+	return http;
 }
 
 /*
@@ -553,6 +628,7 @@ server_start(char **cause)
 {
 	int	 nfds;
 
+	auth_init();
 	server_http = evhttp_new(ev_base);
 	if (server_http == NULL) {
 		xasprintf(cause, "could not create the HTTP server");
@@ -599,7 +675,8 @@ server_stop_accepting(void)
 		server_unix = NULL;
 	}
 	if (server_tcp != NULL) {
-		evhttp_del_accept_socket(server_http, server_tcp);
+		evhttp_del_accept_socket(server_tcp_http != NULL ?
+		    server_tcp_http : server_http, server_tcp);
 		server_tcp = NULL;
 	}
 	if (server_unix_path != NULL) {
@@ -628,8 +705,17 @@ server_close(void)
 		free(c);
 	}
 	server_nconns = 0;
+	if (server_https != NULL) {
+		evhttp_free(server_https);
+		server_https = NULL;
+	}
 	if (server_http != NULL) {
 		evhttp_free(server_http);
 		server_http = NULL;
+	}
+	server_tcp_http = NULL;
+	if (server_ssl_ctx != NULL) {
+		SSL_CTX_free(server_ssl_ctx);
+		server_ssl_ctx = NULL;
 	}
 }

@@ -241,8 +241,8 @@ test_config_roles(void **state)
 	assert_int_equal(server_parse_role("analyst", &r), 0);
 	assert_int_equal(r, ROLE_ANALYST);
 	assert_int_equal(server_parse_role("god", &r), -1);
-	/* Roles are ordered; each includes those below it. */
-	assert_true(server_role_allows(ROLE_ANALYST, ROLE_PIPELINE));
+	/* pipeline < counsel < admin, analyst < admin (issue #8). */
+	assert_false(server_role_allows(ROLE_ANALYST, ROLE_PIPELINE));
 	assert_false(server_role_allows(ROLE_ANALYST, ROLE_COUNSEL));
 	assert_true(server_role_allows(ROLE_COUNSEL, ROLE_PIPELINE));
 	assert_true(server_role_allows(ROLE_ADMIN, ROLE_COUNSEL));
