@@ -81,6 +81,9 @@ const struct cmd_entry cmd_table[] = {
 	  "rules, without a database. Exits 1 if any file is invalid.",
 	  cmd_import_validate_exec },
 	/* Other engineers: add your line(s) below this comment. */
+	{ "screen", "screen NAME [--country CC] [--json]", "Screen a party's name against the loaded screening lists (POST /v1/screen): each candidate with its score, list, the name or alias it matched on, why in one line and counsel's disposition. A no_match is no match in the named list versions, not a clearance. Exits 0 on no_match, 30 on review, 20 on match.", cmd_screen_exec },
+	{ "screen dispose", "screen dispose --party NAME --entry ID (--false-positive | --confirmed) [--note TEXT]", "Record counsel's disposition of a candidate for a screened name (POST /v1/dispositions). Later screenings show it next to the candidate; it lapses when the listed entry changes. Who changed after an import: earctl report rescreen.", cmd_screen_dispose_exec },
+	{ "lists", "lists", "Show each loaded screening list with its own version, party count and age in days, and whether it is older than lists_max_age_days (GET /v1/lists).", cmd_screen_lists_exec },
 	{ "verify rules", "verify rules [--date DATE]", "Check that every rule citing a CCL paragraph matches the imported eCFR text of the date (default: the latest): the paragraph exists and each threshold appears in it. Rules not in force on the date are reported as not verifiable. Exits 1 on any mismatch.", cmd_verify_rules_exec },
 	{ "models list", "models list [--over OPS] [--unpublished] [--as-of DATE] [--limit N]", "List the registry's models, most training compute first (GET /v1/models), and the most compute-intensive published model as of the date: a proxy from the Epoch data, not the legal floor of 4E091 Note 2.", cmd_models_list_exec },
 	{ "model show", "model show ID", "Show a registry model's facts with their sources and every version (GET /v1/models/ID).", cmd_model_show_exec },

@@ -226,4 +226,16 @@ int	 cmd_chips_list_exec(struct cmd_ctx *, int, char **);
 /* cmd_verify.c: rulepacks against the imported eCFR text. */
 int	 cmd_verify_rules_exec(struct cmd_ctx *, int, char **);
 
+/*
+ * cmd_screen.c: screen NAME, screen dispose, lists (POST /v1/screen,
+ * POST /v1/dispositions, GET /v1/lists). cmd_screen_exit() maps a result
+ * to the exit code (no_match 0, review 30, match 20); cmd_screen_why()
+ * writes a candidate's explanation in one line (caller frees).
+ */
+int	 cmd_screen_exec(struct cmd_ctx *, int, char **);
+int	 cmd_screen_dispose_exec(struct cmd_ctx *, int, char **);
+int	 cmd_screen_lists_exec(struct cmd_ctx *, int, char **);
+int	 cmd_screen_exit(const char *);
+char	*cmd_screen_why(json_t *);
+
 #endif /* EARCTL_H */
