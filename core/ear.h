@@ -49,6 +49,7 @@ void	 log_debug(const char *, ...) PRINTFLIKE(1, 2);
 void	 log_rwarnx(const char *, const char *, ...) PRINTFLIKE(2, 3);
 void	 log_rinfo(const char *, const char *, ...) PRINTFLIKE(2, 3);
 void	 log_rdebug(const char *, const char *, ...) PRINTFLIKE(2, 3);
+void	 log_rfields(enum log_level, const char *, const char *, json_t *);
 NORETURN void fatal(const char *, ...) PRINTFLIKE(1, 2);
 NORETURN void fatalx(const char *, ...) PRINTFLIKE(1, 2);
 
@@ -352,3 +353,20 @@ char	*canon_decision(const struct canon_decision_fields *);
 void	 canon_number(double, char [static 32]);
 
 #endif /* EAR_H */
+/*
+ * cite.c: a verdict's citation ("15 CFR 774 Supp. 1, 3A090.b.2 and Note 2",
+ * "15 CFR 742.6(b)(10) (91 FR 1684)") split into the citations it names,
+ * each in the form the eCFR text is stored under (schema/040_regtext.sql):
+ * CCL paragraphs and notes, other CFR sections, FR documents, and anything
+ * else (letters, press releases) as one "other" part. Pure, no I/O.
+ */
+enum cite_kind { CITE_CCL, CITE_CFR, CITE_FR, CITE_OTHER };
+struct cite_part {
+	enum cite_kind	 kind;
+	char		 cite[192];	/* "15 CFR 774 Supp. 1, 3A090.a.1" */
+	char		 eccn[16];	/* CCL: "3A090", else "" */
+	char		 label[40];	/* CCL note: "Note 2", else "" */
+};
+size_t	 cite_split(const char *, struct cite_part *, size_t);
+const char *cite_kind_name(enum cite_kind);
+

@@ -105,6 +105,38 @@ log_emit(enum log_level level, const char *rid, const char *msg)
 		    log_names[level], msg);
 }
 
+/* Print one JSON line: ts, level, proc, msg, request_id, then fields. */
+static void
+log_emit_fields(enum log_level level, const char *rid, const char *msg,
+    json_t *fields)
+{
+	char		 ts[64];
+	struct tm	 tm;
+	struct timespec	 now;
+	json_t		*o;
+	char		*line;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	gmtime_r(&now.tv_sec, &tm);
+	snprintf(ts, sizeof ts, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ",
+	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+	    tm.tm_min, tm.tm_sec, now.tv_nsec / 1000000);
+	o = json_object();
+	json_object_set_new(o, "ts", json_string(ts));
+	json_object_set_new(o, "level", json_string(log_names[level]));
+	json_object_set_new(o, "proc", json_string(log_procname));
+	json_object_set_new(o, "msg", json_string(msg));
+	if (rid != NULL)
+		json_object_set_new(o, "request_id", json_string(rid));
+	if (fields != NULL)
+		json_object_update(o, fields);
+	line = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	if (line != NULL)
+		fprintf(stderr, "%s\n", line);
+	free(line);
+	json_decref(o);
+}
+
 static void
 log_vlog(enum log_level level, const char *rid, int errnum, const char *fmt,
     va_list ap)
@@ -198,6 +230,40 @@ log_rdebug(const char *rid, const char *fmt, ...)
 	va_start(ap, fmt);
 	log_vlog(LOG_LVL_DEBUG, rid, 0, fmt, ap);
 	va_end(ap);
+}
+
+/*
+ * A line with named fields (the access log): in JSON they become members of
+ * the line's object, in text " key=value" after msg. fields is borrowed.
+ */
+void
+log_rfields(enum log_level level, const char *rid, const char *msg,
+    json_t *fields)
+{
+	const char	*k;
+	json_t		*v;
+	char		*line, *val, *tmp;
+
+	if (level > log_level)
+		return;
+	if (log_json && !log_syslog) {
+		log_emit_fields(level, rid, msg, fields);
+		return;
+	}
+	line = xstrdup(msg);
+	json_object_foreach(fields, k, v) {
+		if (json_is_string(v))
+			val = xstrdup(json_string_value(v));
+		else if ((val = json_dumps(v, JSON_ENCODE_ANY |
+		    JSON_COMPACT)) == NULL)
+			continue;
+		xasprintf(&tmp, "%s %s=%s", line, k, val);
+		free(val);
+		free(line);
+		line = tmp;
+	}
+	log_emit(level, rid, line);
+	free(line);
 }
 
 /* A setup step failed with errno set: log it and exit. */

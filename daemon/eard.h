@@ -184,6 +184,7 @@ void	 request_release(struct request *);
 bool	 request_replied(struct request *);
 bool	 request_gone(struct request *);	/* the client went away */
 void	 request_handle(struct evhttp_request *);	/* server.c's entry */
+void	 request_set_verdict(struct request *, const char *); /* static str */
 size_t	 request_count_inflight(void);
 
 /* db.c: the daemon's read session (rules, lookups, LISTEN). */
@@ -222,6 +223,14 @@ void	 route_status_readyz(struct request *);
 void	 route_status_metrics(struct request *);
 void	 route_status_country(struct request *);
 void	 route_status_eccn(struct request *);
+
+/*
+ * route_text.c: GET /v1/text?cite=C&as_of=D (the stored eCFR text of a
+ * citation) and GET /v1/eccn/{code} (the ruleset's answer plus "text",
+ * the CCL entry as of D). Lookups through db_query().
+ */
+void	 route_text_get(struct request *);
+void	 route_text_eccn(struct request *);
 
 /* metrics.c: counters for /metrics. */
 void	 metrics_count_request(const char *, int, int64_t);

@@ -39,6 +39,7 @@ struct request {
 	bool			 replied;
 	int			 status;
 	int64_t			 start_us;
+	const char		*verdict;	/* static; for the access log */
 	struct event		*timeout;
 	void			**allocs;
 	size_t			 nallocs;
@@ -158,6 +159,42 @@ request_gone(struct request *r)
 	return evhttp_request_get_connection(r->req) == NULL;
 }
 
+/* What a check or screening answered, for the access log line. */
+void
+request_set_verdict(struct request *r, const char *verdict)
+{
+	r->verdict = verdict;
+}
+
+/*
+ * The access log line: with log_format = json at level info, with the
+ * request id, method, route, path, status, duration and verdict as
+ * members; as text at level debug.
+ */
+static void
+request_log_access(struct request *r, int status, int64_t us)
+{
+	json_t		*f;
+	bool		 json;
+	char		 msg[64];
+
+	json = cfg.log_format != NULL && strcmp(cfg.log_format, "json") == 0;
+	if (log_get_level() < (json ? LOG_LVL_INFO : LOG_LVL_DEBUG))
+		return;
+	f = json_pack("{s:s, s:s, s:s, s:i, s:f, s:s}",
+	    "method", r->route != NULL ? r->route->method : "-",
+	    "route", r->route != NULL ? r->route->path : "unmatched",
+	    "path", evhttp_request_get_uri(r->req), "status", status,
+	    "duration_ms", (double)us / 1000.0, "requester", r->requester);
+	if (f == NULL)
+		return;
+	if (r->verdict != NULL)
+		json_object_set_new(f, "verdict", json_string(r->verdict));
+	snprintf(msg, sizeof msg, "request done");
+	log_rfields(json ? LOG_LVL_INFO : LOG_LVL_DEBUG, r->id, msg, f);
+	json_decref(f);
+}
+
 /* Send status and buffer, record metrics, drop the reply reference. */
 static void
 request_send(struct request *r, int status, const char *ctype,
@@ -185,9 +222,7 @@ request_send(struct request *r, int status, const char *ctype,
 	us = eard_now_us() - r->start_us;
 	metrics_count_request(r->route != NULL ? r->route->path : "unmatched",
 	    status, us);
-	log_rdebug(r->id, "%s %s -> %d (%lld us)",
-	    r->route != NULL ? r->route->method : "-",
-	    evhttp_request_get_uri(r->req), status, (long long)us);
+	request_log_access(r, status, us);
 	request_release(r);
 }
 

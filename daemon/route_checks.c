@@ -209,6 +209,8 @@ checks_item_decide(struct checks_item *it)
 	resp = verdict_to_json(v, it->dec.id);
 	metrics_count_verdict(checks_kind_name(it->kind),
 	    verdict_kind_name(verdict_kind(v)));
+	if (!job->batch)
+		request_set_verdict(job->r, verdict_kind_name(verdict_kind(v)));
 	log_rdebug(request_id(job->r), "decision %s: %s %s", it->dec.id,
 	    checks_kind_name(it->kind), verdict_kind_name(verdict_kind(v)));
 	verdict_free(v);
