@@ -28,6 +28,13 @@ struct svg_axis {
 	int	 p0, p1;	/* pixel range */
 };
 
+/* Placed labels, to keep new ones off them. */
+struct svg_box {
+	double	 x0, y0, x1, y1;
+};
+static struct svg_box	 svg_boxes[256];
+static size_t		 svg_nboxes;
+
 /* A data value's pixel on an axis. */
 static double
 svg_px(const struct svg_axis *a, double v)
@@ -59,6 +66,7 @@ svg_text(FILE *f, const char *s)
 static void
 svg_begin(FILE *f, const char *title, const char *subtitle)
 {
+	svg_nboxes = 0;
 	fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
 	    "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" "
 	    "height=\"%d\" viewBox=\"0 0 %d %d\" font-family=\"Helvetica, "
@@ -183,7 +191,7 @@ svg_threshold(FILE *f, const struct svg_axis *x, const struct svg_axis *y,
 		    "stroke-width=\"1.5\"/>\n<text x=\"%.1f\" y=\"%d\" "
 		    "font-size=\"11\" fill=\"%s\" transform=\"rotate(-90 "
 		    "%.1f %d)\">", p, SVG_T, p, SVG_H - SVG_B, color, p - 4,
-		    SVG_T + 8, color, p - 4, SVG_T + 8);
+		    SVG_H - SVG_B - 6, color, p - 4, SVG_H - SVG_B - 6);
 	} else {
 		p = svg_px(y, v);
 		fprintf(f, "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" "
@@ -195,6 +203,42 @@ svg_threshold(FILE *f, const struct svg_axis *x, const struct svg_axis *y,
 	}
 	(void)y;
 	svg_text(f, label);
+	fputs("</text>\n", f);
+}
+
+/*
+ * A point's label: right of it, else left, above or below, whichever
+ * first overlaps no label placed before (approximate text width).
+ */
+static void
+svg_label(FILE *f, double px, double py, const char *text, int size)
+{
+	static const double dx[] = { 7, -7, 0, 0 }, dy[] = { 3, 3, -8, 14 };
+	static const char *const anchor[] = { "start", "end", "middle",
+	    "middle" };
+	struct svg_box	 b;
+	double		 w = (text != NULL ? strlen(text) : 0) * size * 0.55;
+	size_t		 k, j;
+	bool		 clash = true;
+
+	for (k = 0; k < 4 && clash; k++) {
+		b.x0 = px + dx[k] - (k == 1 ? w : k >= 2 ? w / 2 : 0);
+		b.x1 = b.x0 + w;
+		b.y1 = py + dy[k] + 2;
+		b.y0 = b.y1 - size - 2;
+		clash = b.x1 > SVG_W - SVG_R || b.x0 < SVG_L;
+		for (j = 0; j < svg_nboxes && !clash; j++)
+			clash = b.x0 < svg_boxes[j].x1 &&
+			    svg_boxes[j].x0 < b.x1 &&
+			    b.y0 < svg_boxes[j].y1 && svg_boxes[j].y0 < b.y1;
+	}
+	k = clash ? 0 : k - 1;
+	if (svg_nboxes < nitems(svg_boxes))
+		svg_boxes[svg_nboxes++] = b;
+	fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"%d\" "
+	    "text-anchor=\"%s\" fill=\"#333\">", px + dx[k], py + dy[k],
+	    size, anchor[k]);
+	svg_text(f, text);
 	fputs("</text>\n", f);
 }
 
@@ -225,12 +269,17 @@ svg_year(json_t *o, const char *key)
 	return (y + (d - jan1) / 365.25);
 }
 
-/* A legend entry. */
+/* Legend entry i of n; the first draws the legend's backing. */
 static void
-svg_legend(FILE *f, int i, const char *fill, bool square, const char *label)
+svg_legend(FILE *f, int i, int n, const char *fill, bool square,
+    const char *label)
 {
 	int	 x = SVG_L + 10, y = SVG_T + 18 + 18 * i;
 
+	if (i == 0)
+		fprintf(f, "<rect x=\"%d\" y=\"%d\" width=\"330\" "
+		    "height=\"%d\" fill=\"#ffffff\" fill-opacity=\"0.85\" "
+		    "stroke=\"#ccc\"/>\n", SVG_L + 4, SVG_T + 4, 18 * n + 8);
 	if (square)
 		fprintf(f, "<rect x=\"%d\" y=\"%d\" width=\"12\" height=\"12\" "
 		    "fill=\"%s\" fill-opacity=\"0.35\"/>\n", x, y - 10, fill);
@@ -327,22 +376,19 @@ svg_chip_map(FILE *f, json_t *rows, const char *as_of)
 		name = json_string_value(json_object_get(o, "name"));
 		svg_text(f, name);
 		fprintf(f, ": TPP %.0f, PD %.2f</title></circle>\n", tpp, pd);
-		fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"10\" "
-		    "fill=\"#333\">", px + 7, py + 3);
-		svg_text(f, name);
-		fputs("</text>\n", f);
+		svg_label(f, px, py, name, 10);
 	}
 	if (d >= r3) {
-		svg_legend(f, 0, "#d62728", true, "3A090.a");
-		svg_legend(f, 1, "#ff7f0e", true, "3A090.b (datacenter chips)");
-		svg_legend(f, 2, "#1f4e9c", false, "datacenter chip");
-		svg_legend(f, 3, "#7f7f7f", false, "not for datacenters "
+		svg_legend(f, 0, 4, "#d62728", true, "3A090.a");
+		svg_legend(f, 1, 4, "#ff7f0e", true, "3A090.b (datacenter chips)");
+		svg_legend(f, 2, 4, "#1f4e9c", false, "datacenter chip");
+		svg_legend(f, 3, 4, "#7f7f7f", false, "not for datacenters "
 		    "(3A090 only at TPP >= 4800, Note 2)");
 	} else {
-		svg_legend(f, 0, "#d62728", true, d >= r1 ?
+		svg_legend(f, 0, 3, "#d62728", true, d >= r1 ?
 		    "3A090 (needs I/O >= 600 GB/s too)" : "no 3A090 yet");
-		svg_legend(f, 1, "#1f4e9c", false, "datacenter chip");
-		svg_legend(f, 2, "#7f7f7f", false, "not for datacenters");
+		svg_legend(f, 1, 3, "#1f4e9c", false, "datacenter chip");
+		svg_legend(f, 2, 3, "#7f7f7f", false, "not for datacenters");
 	}
 	fprintf(f, "<text x=\"%d\" y=\"%d\" font-size=\"11\" fill=\"#666\">"
 	    "%zu chips shown; %zu without die area or performance not shown. "
@@ -388,7 +434,7 @@ void
 svg_compute_frontier(FILE *f, json_t *rows)
 {
 	struct svg_axis	 x = { 0, 0, false, SVG_L, SVG_W - SVG_R };
-	struct svg_axis	 y = { 1e20, 1e27, true, SVG_H - SVG_B, SVG_T };
+	struct svg_axis	 y = { 1e22, 1e27, true, SVG_H - SVG_B, SVG_T };
 	json_t		*o;
 	size_t		 i, labels = 0;
 	double		 ops, yr, px, py;
@@ -427,15 +473,12 @@ svg_compute_frontier(FILE *f, json_t *rows)
 		fprintf(f, ": %.3g</title></circle>\n", ops);
 		if (ops >= 1e25 && labels < 40) {
 			labels++;
-			fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"9\" "
-			    "fill=\"#333\">", px + 6, py + 3);
-			svg_text(f, json_string_value(json_object_get(o,
-			    "name")));
-			fputs("</text>\n", f);
+			svg_label(f, px, py, json_string_value(
+			    json_object_get(o, "name")), 9);
 		}
 	}
-	svg_legend(f, 0, "#2ca02c", false, "open weights (published)");
-	svg_legend(f, 1, "#6a3d9a", false, "closed (weights not published)");
+	svg_legend(f, 0, 2, "#2ca02c", false, "open weights (published)");
+	svg_legend(f, 1, 2, "#6a3d9a", false, "closed (weights not published)");
 	fprintf(f, "<text x=\"%d\" y=\"%d\" font-size=\"11\" fill=\"#666\">"
 	    "Data: the eard registry (Epoch AI, CC-BY 4.0, where imported); "
 	    "labels on models at or over 1e25.</text>\n", SVG_L, SVG_H - 12);
@@ -488,6 +531,8 @@ svg_open_lag(FILE *f, json_t *rows)
 			    "closed_name")));
 			fputs(": no open model has caught up</title></path>\n",
 			    f);
+			svg_label(f, px, py + 10, json_string_value(
+			    json_object_get(o, "closed_name")), 9);
 			continue;
 		}
 		py = svg_px(&y, lag);
@@ -497,15 +542,17 @@ svg_open_lag(FILE *f, json_t *rows)
 		    "closed_name")));
 		fputs(" -> ", f);
 		svg_text(f, json_string_value(json_object_get(o, "open_name")));
-		fprintf(f, ": %.1f months</title></circle>\n<text x=\"%.1f\" "
-		    "y=\"%.1f\" font-size=\"9\" fill=\"#333\">", lag, px + 7,
-		    py + 3);
-		svg_text(f, json_string_value(json_object_get(o,
-		    "closed_name")));
-		fputs("</text>\n", f);
+		fprintf(f, ": %.1f months</title></circle>\n", lag);
+		svg_label(f, px, py, json_string_value(json_object_get(o,
+		    "closed_name")), 9);
 	}
-	svg_legend(f, 0, "#1f4e9c", false, "closed model, matched by an open "
+	svg_legend(f, 0, 2, "#1f4e9c", false, "closed model, matched by an open "
 	    "one");
+	svg_legend(f, 1, 2, "#ffffff", false, "");
+	fprintf(f, "<path d=\"M%d %d l5 9 l-10 0 z\" fill=\"none\" "
+	    "stroke=\"#d62728\"/>\n<text x=\"%d\" y=\"%d\" "
+	    "font-size=\"12\" fill=\"#222\">not matched yet</text>\n",
+	    SVG_L + 16, SVG_T + 27, SVG_L + 28, SVG_T + 36);
 	fprintf(f, "<text x=\"%d\" y=\"%d\" font-size=\"11\" fill=\"#666\">"
 	    "%zu closed models not yet matched (triangles on the top edge). "
 	    "Data: the eard registry.</text>\n", SVG_L, SVG_H - 12, unmatched);

@@ -352,7 +352,6 @@ char	*canon_json(const json_t *);
 char	*canon_decision(const struct canon_decision_fields *);
 void	 canon_number(double, char [static 32]);
 
-#endif /* EAR_H */
 /*
  * cite.c: a verdict's citation ("15 CFR 774 Supp. 1, 3A090.b.2 and Note 2",
  * "15 CFR 742.6(b)(10) (91 FR 1684)") split into the citations it names,
@@ -370,3 +369,4 @@ struct cite_part {
 size_t	 cite_split(const char *, struct cite_part *, size_t);
 const char *cite_kind_name(enum cite_kind);
 
+#endif /* EAR_H */
