@@ -232,14 +232,6 @@ void	 route_status_eccn(struct request *);
 void	 route_text_get(struct request *);
 void	 route_text_eccn(struct request *);
 
-/*
- * route_text.c: GET /v1/text?cite=C&as_of=D (the stored eCFR text of a
- * citation) and GET /v1/eccn/{code} (the ruleset's answer plus "text",
- * the CCL entry as of D). Lookups through db_query().
- */
-void	 route_text_get(struct request *);
-void	 route_text_eccn(struct request *);
-
 /* metrics.c: counters for /metrics. */
 void	 metrics_count_request(const char *, int, int64_t);
 void	 metrics_count_verdict(const char *, const char *);
