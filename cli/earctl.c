@@ -109,6 +109,9 @@ const struct cmd_entry cmd_table[] = {
 	  "Without NAME, list the reports. --svg draws chip-map, "
 	  "compute-frontier and open-lag as SVG on standard output.",
 	  cmd_audit_report_exec },
+	{ "token create", "token create --role pipeline|counsel|analyst|admin --name NAME [--expires 90d|12h|YYYY-MM-DD|never]", "Create a bearer token for eard's TCP listener and print it once; only a salted SHA-256 is stored (tokens table, as eard_admin). Expires in 90 days unless --expires says otherwise.", cmd_token_create_exec },
+	{ "token list", "token list", "List the bearer tokens: name, role, live, expired or revoked, and when (never the tokens themselves).", cmd_token_list_exec },
+	{ "token revoke", "token revoke NAME", "Revoke the live token NAME; eard refuses it from the next request (NOTIFY tokens_changed).", cmd_token_revoke_exec },
 };
 const size_t cmd_table_size = nitems(cmd_table);
 

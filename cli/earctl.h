@@ -238,4 +238,16 @@ int	 cmd_screen_lists_exec(struct cmd_ctx *, int, char **);
 int	 cmd_screen_exit(const char *);
 char	*cmd_screen_why(json_t *);
 
+/*
+ * cmd_token.c: earctl token create|list|revoke (schema/060_tokens.sql).
+ * cmd_token_hash() is SHA-256(salt || token), as the daemon checks it.
+ */
+int	 cmd_token_create_exec(struct cmd_ctx *, int, char **);
+int	 cmd_token_list_exec(struct cmd_ctx *, int, char **);
+int	 cmd_token_revoke_exec(struct cmd_ctx *, int, char **);
+void	 cmd_token_hash(const char *, const unsigned char *, size_t,
+	     unsigned char [32]);
+int	 cmd_token_parse_expiry(const char *, long long *, char *, size_t,
+	     char **) MUSTCHECK;
+
 #endif /* EARCTL_H */

@@ -345,8 +345,6 @@ run(enum item_kind kind, const char *body)
 		fail_msg("decode: %s (%s)", err.message, err.field);
 	v = determine(rs, c);
 	out = verdict_to_json(v, "test");
-	assert_int_equal(verdict_exit_code(verdict_kind(v)),
-	    verdict_exit_code(verdict_kind(v)));
 	verdict_free(v);
 	check_free(c);
 	return (out);
@@ -515,6 +513,32 @@ test_determine_notes_and_count(void **state)
 	json_decref(out);
 }
 
+/* Verdict names and earctl exit codes (ARCHITECTURE.md, "Verdicts"). */
+static void
+test_determine_verdict_names_and_exit_codes(void **state)
+{
+	static const struct {
+		enum verdict_kind	 kind;
+		const char		*name;
+		int			 code;
+	} kinds[] = {
+		{ VERDICT_NOT_SUBJECT, "not_subject", 0 },
+		{ VERDICT_NO_LICENSE, "no_license_required", 0 },
+		{ VERDICT_EXCEPTION, "license_exception", 10 },
+		{ VERDICT_REQUIRED, "license_required", 20 },
+		{ VERDICT_REVIEW, "needs_review", 30 },
+	};
+	size_t	 i;
+
+	(void)state;
+	for (i = 0; i < nitems(kinds); i++) {
+		assert_string_equal(verdict_kind_name(kinds[i].kind),
+		    kinds[i].name);
+		assert_int_equal(verdict_exit_code(kinds[i].kind),
+		    kinds[i].code);
+	}
+}
+
 int
 main(void)
 {
@@ -523,6 +547,7 @@ main(void)
 		cmocka_unit_test(
 		    test_determine_entity_list_overrides_exception),
 		cmocka_unit_test(test_determine_notes_and_count),
+		cmocka_unit_test(test_determine_verdict_names_and_exit_codes),
 	};
 
 	return (cmocka_run_group_tests(tests, setup, teardown));
