@@ -250,4 +250,12 @@ void	 cmd_token_hash(const char *, const unsigned char *, size_t,
 int	 cmd_token_parse_expiry(const char *, long long *, char *, size_t,
 	     char **) MUSTCHECK;
 
+/* cmd_text.c: the text of a citation (GET /v1/text) for explain. */
+char	*cmd_text_urlencode(const char *);
+char	*cmd_text_format(json_t *);
+
+/* cmd_diff.c: earctl diff ecfr DATE1 DATE2 (the imported eCFR versions). */
+int	 cmd_diff_ecfr_exec(struct cmd_ctx *, int, char **);
+char	*cmd_diff_words(const char *, const char *);
+
 #endif /* EARCTL_H */
