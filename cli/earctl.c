@@ -81,6 +81,7 @@ const struct cmd_entry cmd_table[] = {
 	  "rules, without a database. Exits 1 if any file is invalid.",
 	  cmd_import_validate_exec },
 	/* Other engineers: add your line(s) below this comment. */
+	{ "diff ecfr", "diff ecfr DATE1 DATE2 [--json]", "Show what changed in the imported eCFR text between the versions in force on two dates: paragraphs and notes added, removed or changed (with a word diff), country-group memberships (15 CFR 740 Supp. 1) and Entity List entries (15 CFR 744 Supp. 4). Reads the database directly.", cmd_diff_ecfr_exec },
 	{ "screen", "screen NAME [--country CC] [--json]", "Screen a party's name against the loaded screening lists (POST /v1/screen): each candidate with its score, list, the name or alias it matched on, why in one line and counsel's disposition. A no_match is no match in the named list versions, not a clearance. Exits 0 on no_match, 30 on review, 20 on match.", cmd_screen_exec },
 	{ "screen dispose", "screen dispose --party NAME --entry ID (--false-positive | --confirmed) [--note TEXT]", "Record counsel's disposition of a candidate for a screened name (POST /v1/dispositions). Later screenings show it next to the candidate; it lapses when the listed entry changes. Who changed after an import: earctl report rescreen.", cmd_screen_dispose_exec },
 	{ "lists", "lists", "Show each loaded screening list with its own version, party count and age in days, and whether it is older than lists_max_age_days (GET /v1/lists).", cmd_screen_lists_exec },
