@@ -26,6 +26,7 @@ IT_NAME=$(basename "$0" .sh)
 IT_PASS=0
 IT_FAIL=0
 IT_SKIP=0
+IT_REAL=0
 EARD_PID=
 STATUS=
 BODY=
@@ -160,8 +161,11 @@ t_cmd() {
 	fi
 }
 
+# have_shared_data: true when ../shared/data is there; the script's tests
+# then count as real-data tests in run.sh's summary.
 have_shared_data() {
-	[ -d "$SHARED/data" ]
+	[ -d "$SHARED/data" ] || return 1
+	IT_REAL=1
 }
 
 it_abort() {
@@ -172,7 +176,8 @@ it_abort() {
 
 # it_done: the summary line run.sh reads, and the exit status.
 it_done() {
-	echo "$IT_NAME: $IT_PASS passed, $IT_FAIL failed, $IT_SKIP skipped"
+	echo "$IT_NAME: $IT_PASS passed, $IT_FAIL failed, $IT_SKIP skipped" \
+	    "(real data: $([ "$IT_REAL" = 1 ] && echo yes || echo no))"
 	[ "$IT_FAIL" -eq 0 ]
 	exit $?
 }

@@ -6,6 +6,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 pass=0
 fail=0
 skip=0
+real=0
+realscripts=0
 bad=()
 shared=no
 [ -d "$here/../../../shared/data" ] && shared=yes
@@ -26,6 +28,10 @@ for t in "$here"/t_*.sh; do
 	pass=$((pass + ${p:-0}))
 	fail=$((fail + ${f:-0}))
 	skip=$((skip + ${s:-0}))
+	if [[ "$line" == *"(real data: yes)"* ]]; then
+		real=$((real + ${p:-0} + ${f:-0}))
+		realscripts=$((realscripts + 1))
+	fi
 	if [ $rc -ne 0 ] || [ -z "$line" ]; then
 		[ -n "$line" ] && [ "${f:-0}" -gt 0 ] || fail=$((fail + 1))
 		bad+=("$name")
@@ -33,7 +39,8 @@ for t in "$here"/t_*.sh; do
 	fi
 	rm -f "/tmp/eard-$name.err"
 done
-echo "integration (real data in ../shared/data: $shared): $pass passed, $fail failed, $skip skipped"
+echo "integration: ../shared/data present: $shared; $real tests in $realscripts scripts ran on it"
+echo "integration: $pass passed, $fail failed, $skip skipped"
 if [ ${#bad[@]} -gt 0 ]; then
 	echo "integration: failing scripts: ${bad[*]}"
 	exit 1

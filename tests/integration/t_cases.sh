@@ -89,6 +89,7 @@ run_file() {
 
 [ -f "$ROOT/tests/fixtures/cases.jsonl" ] && run_file "$ROOT/tests/fixtures/cases.jsonl"
 if [ -d "$SHARED/cases" ]; then
+	IT_REAL=1
 	run_file "$SHARED/cases/checks.public.jsonl"
 	run_file "$SHARED/cases/screen.public.jsonl"
 else
