@@ -12,8 +12,18 @@
  * A rule not in force on D (its valid range excludes D) is reported as
  * "not verifiable against this date" and is not a failure: the text of D
  * is not the text it was written against (e.g. the October 2022 3A090 of
- * 87 FR 62186 is not in the June 2026 CCL). Exit 0 when every rule in
- * force matches, 1 on any mismatch, 4 on errors.
+ * 87 FR 62186 is not in the June 2026 CCL).
+ *
+ * Country groups: the curated memberships (table country_groups, from the
+ * rulepacks) of every group the eCFR table of 15 CFR 740 Supp. 1 also
+ * has are compared with that table as imported for its eCFR date E (the
+ * latest 740 version on or before --date, or the latest one without
+ * --date), both as of E. A difference is a finding, printed but not a
+ * failure, when the curated side is marked uncertain (the row's or its
+ * source's <uncertain>: the UAE's move to A:5 with a guessed date, Hong
+ * Kong treated as China, Cambodia's D:5 dates); it is a failure when both
+ * sides are certain on E. Exit 0 when everything in force matches, 1 on
+ * any mismatch, 4 on errors.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -80,6 +90,92 @@ verify_referenced(PGconn *conn, const char *date, const char *text)
 	return out;
 }
 
+/*
+ * Compare the curated country groups with the eCFR table of 740 Supp. 1
+ * (see the top of the file). Returns the number of failures, -1 on error.
+ */
+static int
+verify_groups(PGconn *conn, const char *date)
+{
+	const char	*params[1] = { date }, *sql;
+	PGresult	*res;
+	int		 i, bad = 0, findings = 0;
+
+	sql = "WITH v AS (SELECT CASE WHEN $1::date IS NULL"
+	    "   THEN (SELECT max(ecfr_date) FROM ecfr_versions WHERE scope = '740')"
+	    "   ELSE ecfr_scope_date('740', $1::date) END AS d),"
+	    " e AS (SELECT g.grp, g.country, g.country_name FROM ecfr_country_groups g,"
+	    "   v WHERE g.scope = '740' AND g.ecfr_date = v.d"
+	    "   AND g.grp IN (SELECT grp FROM country_groups)),"
+	    " c AS (SELECT g.grp, g.country, g.citation,"
+	    "   coalesce(g.uncertain, s.uncertain) AS uncertain"
+	    "   FROM country_groups g JOIN rule_sources s ON s.id = g.source_id, v"
+	    "   WHERE g.valid @> v.d"
+	    "   AND g.grp IN (SELECT grp FROM ecfr_country_groups WHERE scope = '740'"
+	    "    AND ecfr_date = v.d))"
+	    " SELECT v.d::text, CASE WHEN c.grp IS NULL THEN 'ecfr' ELSE 'curated' END,"
+	    "  coalesce(e.grp, c.grp), coalesce(e.country, c.country, '?'),"
+	    "  coalesce(e.country_name, ''), coalesce(c.citation, ''),"
+	    "  coalesce(c.uncertain, (SELECT string_agg(DISTINCT coalesce("
+	    "   g.uncertain, s.uncertain), ' ') FROM country_groups g"
+	    "   JOIN rule_sources s ON s.id = g.source_id"
+	    "   WHERE g.grp = e.grp AND g.country = e.country"
+	    "   AND coalesce(g.uncertain, s.uncertain) IS NOT NULL))"
+	    " FROM v LEFT JOIN (e FULL JOIN c ON e.grp = c.grp"
+	    "  AND e.country = c.country) ON e.grp IS NULL OR c.grp IS NULL"
+	    "  OR e.country IS NULL"
+	    " WHERE v.d IS NOT NULL"
+	    " ORDER BY 3, 4";
+	res = PQexecParams(conn, sql, 1, NULL, params, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		cli_warnx("could not compare country groups: %s",
+		    PQresultErrorMessage(res));
+		PQclear(res);
+		return -1;
+	}
+	if (PQntuples(res) == 0) {
+		printf("country groups: no eCFR text of 15 CFR 740 Supp. 1 on or "
+		    "before %s (not compared)\n", date != NULL ? date :
+		    "today");
+		PQclear(res);
+		return 0;
+	}
+	for (i = 0; i < PQntuples(res); i++) {
+		const char	*ecfr = PQgetvalue(res, i, 0);
+		bool		 curated = strcmp(PQgetvalue(res, i, 1),
+		    "curated") == 0;
+		const char	*grp = PQgetvalue(res, i, 2);
+		const char	*cc = PQgetvalue(res, i, 3);
+		const char	*name = PQgetvalue(res, i, 4);
+		const char	*why = PQgetisnull(res, i, 6) ? NULL :
+		    PQgetvalue(res, i, 6);
+
+		if (i == 0)
+			printf("comparing curated country groups with the eCFR "
+			    "table of 15 CFR 740 Supp. 1 of %s\n", ecfr);
+		if (*grp == '\0')
+			continue;	/* no difference: the date row only */
+		printf("%s country group %s %s%s%s%s: %s\n", why != NULL ?
+		    "note " : "FAIL ", grp, cc, *name ? " (" : "", name,
+		    *name ? ")" : "", curated ? "in the rulepacks, not in "
+		    "the eCFR table" : "in the eCFR table, not in the "
+		    "rulepacks");
+		if (curated)
+			printf("      rulepack citation: %s\n",
+			    PQgetvalue(res, i, 5));
+		if (why != NULL) {
+			printf("      a finding, not a failure: the rulepack "
+			    "says it is uncertain: %s\n", why);
+			findings++;
+		} else
+			bad++;
+	}
+	printf("country groups: %d mismatched, %d findings where the "
+	    "rulepacks are uncertain\n", bad, findings);
+	PQclear(res);
+	return bad;
+}
+
 /* earctl verify rules */
 int
 cmd_verify_rules_exec(struct cmd_ctx *ctx, int argc, char **argv)
@@ -92,7 +188,8 @@ cmd_verify_rules_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	char		*cause = NULL, dbuf[16];
 	PGconn		*conn;
 	PGresult	*res;
-	int		 ch, i, checked = 0, skipped = 0, bad = 0;
+	const char	*given;
+	int		 ch, i, checked = 0, skipped = 0, bad = 0, gbad;
 	ear_date	 d;
 
 	cli_getopt_reset();
@@ -112,6 +209,7 @@ cmd_verify_rules_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		free(cause);
 		return CLI_EXIT_ERROR;
 	}
+	given = date;
 	if (date == NULL) {
 		res = PQexec(conn, "SELECT max(ecfr_date)::text FROM"
 		    " ecfr_versions WHERE scope = '774 Supp. 1'");
@@ -219,6 +317,10 @@ cmd_verify_rules_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	printf("%d checked, %d mismatched, %d not verifiable against %s\n",
 	    checked, bad, skipped, date);
 	PQclear(res);
+	if ((gbad = verify_groups(conn, given)) < 0) {
+		PQfinish(conn);
+		return CLI_EXIT_ERROR;
+	}
 	PQfinish(conn);
-	return bad > 0 ? CLI_EXIT_NO : CLI_EXIT_OK;
+	return bad + gbad > 0 ? CLI_EXIT_NO : CLI_EXIT_OK;
 }
