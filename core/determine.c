@@ -1072,6 +1072,8 @@ determine(const struct ruleset *rs, const struct check *c)
 	bool			 ns, pub_unknown;
 	ear_date		 pub;
 
+	if (rs == NULL || c == NULL)
+		fatalx("determine without a ruleset or a check");
 	memset(&dt, 0, sizeof dt);
 	dt.rs = rs;
 	dt.c = c;
