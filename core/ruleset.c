@@ -5,6 +5,7 @@
  * next. The reference count is atomic; the last ruleset_unref() frees.
  */
 #include <ctype.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -42,9 +43,15 @@ static int
 rs_int(const json_t *o, const char *key, int dflt)
 {
 	const json_t	*v;
+	double		 d;
 
 	v = json_object_get(o, key);
-	return (json_is_number(v) ? (int)json_number_value(v) : dflt);
+	if (!json_is_number(v))
+		return (dflt);
+	d = json_number_value(v);
+	if (!(d > INT_MIN && d < INT_MAX))	/* also NaN: no UB in the cast */
+		return (dflt);
+	return ((int)d);
 }
 
 /* Fill the common part of a rule row; -1 with *cause on error. */
