@@ -250,7 +250,8 @@ void	 cmd_token_hash(const char *, const unsigned char *, size_t,
 int	 cmd_token_parse_expiry(const char *, long long *, char *, size_t,
 	     char **) MUSTCHECK;
 
-/* cmd_text.c: the text of a citation (GET /v1/text) for explain. */
+/* cmd_text.c: the text of a citation (GET /v1/text), earctl text, explain. */
+int	 cmd_text_exec(struct cmd_ctx *, int, char **);
 char	*cmd_text_urlencode(const char *);
 char	*cmd_text_format(json_t *);
 
