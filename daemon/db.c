@@ -2,6 +2,16 @@
  * db.c: the daemon's read session on PostgreSQL: rule loads, registry
  * lookups and LISTEN. One pgsocket, reconnected with backoff; after every
  * (re)connection the channels are LISTENed again and the rules reloaded.
+ *
+ * With a read_database_url that differs from database_url (a hot standby),
+ * reads go to the standby and a second session on the primary does the
+ * LISTENing: a standby cannot LISTEN and NOTIFY is not replicated. A NOTIFY
+ * heard on the primary waits until the standby has replayed the primary's
+ * WAL position at that moment (pg_last_wal_replay_lsn(), polled, at most
+ * DB_REPLAY_WAIT_MS) before it reloads, so the reload sees the import.
+ * When the standby cannot be reached, reads fall back to the primary; a
+ * probe tries the standby every DB_PROBE_SECONDS and reads move back when
+ * it answers (and is still in recovery, or at least answers).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +38,40 @@ static struct db_hook		*db_hooks;
 static size_t			 db_nhooks;
 static struct db_connect_hook	*db_connect_hooks;
 static size_t			 db_nconnect_hooks;
+
+#define DB_REPLAY_WAIT_MS	10000	/* most we wait for a standby to replay */
+#define DB_REPLAY_POLL_MS	50
+#define DB_PROBE_SECONDS	5	/* retry a lost standby this often */
+
+/* Split reads: a standby for reads, the primary for LISTEN (see above). */
+static bool			 db_split;
+static bool			 db_on_standby;	/* db_url is read_database_url */
+static char			*db_primary_url;
+static char			*db_standby_url;
+static struct pgsocket		*db_listen_pgs;	/* on the primary */
+static struct pgsocket		*db_probe_pgs;	/* trying the standby */
+static struct event		*db_probe_timer;
+static struct event		*db_switch_ev;
+static const char		*db_switch_to;	/* db_primary_url or standby */
+static bool			 db_resetting;
+
+/* Notifications held until the standby has replayed the import. */
+struct db_held {
+	char	*channel;
+	char	*payload;
+};
+static struct db_held		*db_held;
+static size_t			 db_nheld;
+static bool			 db_waiting;
+static char			*db_wait_lsn;
+static int64_t			 db_wait_deadline_us;
+static struct event		*db_wait_timer;
+
+static void	db_dispatch(const char *, const char *);
+static void	db_listen_all(void);
+static void	db_switch(const char *);
+static void	db_add_timer(struct event *, int);
+static void	db_wait_poll(evutil_socket_t, short, void *);
 
 /* Channels eard itself listens on. */
 static const char *const db_channels[] = {
@@ -65,10 +109,11 @@ db_listen_done(void *arg, PGresult *res, const char *errmsg)
 	free(channel);
 }
 
-/* LISTEN on a channel. */
+/* LISTEN on a channel (on the primary's session when reads are split). */
 static void
 db_listen(const char *channel)
 {
+	struct pgsocket	*pgs = db_split ? db_listen_pgs : db_pgs;
 	char	*sql, *arg;
 
 	if (!db_channel_ok(channel)) {
@@ -77,7 +122,8 @@ db_listen(const char *channel)
 	}
 	xasprintf(&sql, "LISTEN %s", channel);
 	arg = xstrdup(channel);
-	if (pgsocket_query(db_pgs, sql, 0, NULL, db_listen_done, arg) != 0)
+	if (pgs == NULL ||
+	    pgsocket_query(pgs, sql, 0, NULL, db_listen_done, arg) != 0)
 		free(arg);
 	free(sql);
 }
@@ -115,12 +161,12 @@ db_state_cb(struct pgsocket *pgs, bool connected, const char *msg, void *arg)
 		db_was_connected = true;
 		free(db_error);
 		db_error = NULL;
-		for (i = 0; i < nitems(db_channels); i++)
-			db_listen(db_channels[i]);
-		for (i = 0; i < db_nhooks; i++) {
-			if (!db_listened(db_hooks[i].channel, i))
-				db_listen(db_hooks[i].channel);
-		}
+		if (!db_split)
+			db_listen_all();
+		else
+			log_info("reads go to the %s", db_on_standby ?
+			    "standby (read_database_url)" :
+			    "primary (database_url)");
 		rules_reload();
 		for (i = 0; i < db_nconnect_hooks; i++)
 			db_connect_hooks[i].cb(db_connect_hooks[i].arg);
@@ -130,6 +176,11 @@ db_state_cb(struct pgsocket *pgs, bool connected, const char *msg, void *arg)
 		log_warnx("database connection: %s", msg);
 	free(db_error);
 	db_error = xstrdup(msg);
+	if (db_split && db_on_standby && !db_resetting) {
+		log_warnx("standby unreachable; reads fall back to the "
+		    "primary");
+		db_switch(db_primary_url);
+	}
 }
 
 /* A NOTIFY: rules_changed reloads the rules; hooks hear the rest. */
@@ -137,18 +188,220 @@ static void
 db_notify_cb(struct pgsocket *pgs, const char *channel, const char *payload,
     void *arg)
 {
-	size_t	 i;
-
 	(void)pgs;
 	(void)arg;
 	log_info("notification on \"%s\"%s%s", channel,
 	    *payload != '\0' ? ": " : "", payload);
+	db_dispatch(channel, payload);
+}
+
+/* Act on a NOTIFY now that the read session can see what it announces. */
+static void
+db_dispatch(const char *channel, const char *payload)
+{
+	size_t	 i;
+
+	metrics_count_notify(channel);
 	if (strcmp(channel, "rules_changed") == 0)
 		rules_reload();
 	for (i = 0; i < db_nhooks; i++) {
 		if (strcmp(db_hooks[i].channel, channel) == 0)
 			db_hooks[i].cb(payload, db_hooks[i].arg);
 	}
+}
+
+/* LISTEN on eard's channels and the hooks' (once each). */
+static void
+db_listen_all(void)
+{
+	size_t	 i;
+
+	for (i = 0; i < nitems(db_channels); i++)
+		db_listen(db_channels[i]);
+	for (i = 0; i < db_nhooks; i++) {
+		if (!db_listened(db_hooks[i].channel, i))
+			db_listen(db_hooks[i].channel);
+	}
+}
+
+/* Arm a timer for ms milliseconds. */
+static void
+db_add_timer(struct event *ev, int ms)
+{
+	struct timeval	 tv;
+
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (ms % 1000) * 1000;
+	evtimer_add(ev, &tv);
+}
+
+/* Move the read session to url (from the loop, not inside a callback). */
+static void
+db_switch_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(void)arg;
+	if (db_switch_to == NULL || db_pgs == NULL ||
+	    strcmp(db_switch_to, db_url) == 0)
+		return;
+	free(db_url);
+	db_url = xstrdup(db_switch_to);
+	db_on_standby = db_switch_to == db_standby_url;
+	db_resetting = true;		/* the reset's own "lost" is no failure */
+	pgsocket_reset(db_pgs, db_url);
+	db_resetting = false;
+	if (!db_on_standby)
+		db_add_timer(db_probe_timer, DB_PROBE_SECONDS * 1000);
+}
+
+/* Ask for the read session to move to url. */
+static void
+db_switch(const char *url)
+{
+	db_switch_to = url;
+	event_active(db_switch_ev, EV_TIMEOUT, 0);
+}
+
+/* The probe reached the standby (back to it) or did not (try later). */
+static void
+db_probe_state_cb(struct pgsocket *pgs, bool connected, const char *msg,
+    void *arg)
+{
+	(void)arg;
+	(void)msg;
+	pgsocket_free(pgs);
+	db_probe_pgs = NULL;
+	if (connected) {
+		log_info("standby reachable again; reads go back to it");
+		db_switch(db_standby_url);
+	} else
+		db_add_timer(db_probe_timer, DB_PROBE_SECONDS * 1000);
+}
+
+/* Time to try the standby again. */
+static void
+db_probe_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(void)arg;
+	if (db_on_standby || db_probe_pgs != NULL || db_standby_url == NULL)
+		return;
+	db_probe_pgs = pgsocket_new(ev_base, db_standby_url,
+	    db_probe_state_cb, NULL, NULL);
+	pgsocket_connect(db_probe_pgs);
+}
+
+/* Hand the held notifications on, in order. */
+static void
+db_release_held(void)
+{
+	struct db_held	*h = db_held;
+	size_t		 i, n = db_nheld;
+
+	db_held = NULL;
+	db_nheld = 0;
+	db_waiting = false;
+	free(db_wait_lsn);
+	db_wait_lsn = NULL;
+	for (i = 0; i < n; i++) {
+		db_dispatch(h[i].channel, h[i].payload);
+		free(h[i].channel);
+		free(h[i].payload);
+	}
+	free(h);
+}
+
+/* The standby's answer: replayed up to the LSN yet? */
+static void
+db_wait_result(void *arg, PGresult *res, const char *errmsg)
+{
+	(void)arg;
+	if (errmsg == NULL && PQntuples(res) == 1 &&
+	    strcmp(PQgetvalue(res, 0, 0), "t") == 0) {
+		db_release_held();
+		return;
+	}
+	if (eard_now_us() >= db_wait_deadline_us) {
+		log_warnx("the standby has not replayed %s after %d ms; "
+		    "reloading anyway", db_wait_lsn, DB_REPLAY_WAIT_MS);
+		db_release_held();
+		return;
+	}
+	db_add_timer(db_wait_timer, DB_REPLAY_POLL_MS);
+}
+
+/* Ask the read session whether it has replayed db_wait_lsn. */
+static void
+db_wait_poll(evutil_socket_t fd, short what, void *arg)
+{
+	const char	*params[1];
+
+	(void)fd;
+	(void)what;
+	(void)arg;
+	if (!db_on_standby || !db_connected()) {
+		/* Reads are on the primary (or nowhere): nothing to wait for. */
+		db_release_held();
+		return;
+	}
+	params[0] = db_wait_lsn;
+	if (pgsocket_query(db_pgs, "SELECT coalesce(pg_last_wal_replay_lsn() "
+	    ">= $1::pg_lsn, true)", 1, params, db_wait_result, NULL) != 0)
+		db_release_held();
+}
+
+/* The primary's WAL position when the NOTIFY arrived. */
+static void
+db_lsn_result(void *arg, PGresult *res, const char *errmsg)
+{
+	(void)arg;
+	if (errmsg != NULL || PQntuples(res) != 1) {
+		db_release_held();
+		return;
+	}
+	db_wait_lsn = xstrdup(PQgetvalue(res, 0, 0));
+	db_wait_deadline_us = eard_now_us() + DB_REPLAY_WAIT_MS * 1000;
+	db_wait_poll(-1, 0, NULL);
+}
+
+/* A NOTIFY on the primary: hold it until the standby has caught up. */
+static void
+db_split_notify_cb(struct pgsocket *pgs, const char *channel,
+    const char *payload, void *arg)
+{
+	(void)arg;
+	log_info("notification on \"%s\"%s%s (from the primary)", channel,
+	    *payload != '\0' ? ": " : "", payload);
+	db_held = xreallocarray(db_held, db_nheld + 1, sizeof *db_held);
+	db_held[db_nheld].channel = xstrdup(channel);
+	db_held[db_nheld].payload = xstrdup(payload);
+	db_nheld++;
+	if (db_waiting)
+		return;
+	db_waiting = true;
+	if (pgsocket_query(pgs, "SELECT pg_current_wal_lsn()::text", 0, NULL,
+	    db_lsn_result, NULL) != 0)
+		db_release_held();
+}
+
+/* The primary's LISTEN session (split reads) connected or was lost. */
+static void
+db_split_state_cb(struct pgsocket *pgs, bool connected, const char *msg,
+    void *arg)
+{
+	(void)pgs;
+	(void)arg;
+	if (!connected) {
+		log_warnx("notification session on the primary: %s", msg);
+		return;
+	}
+	log_info("listening for notifications on the primary");
+	db_listen_all();
+	/* Notifications may have been missed while it was away. */
+	rules_reload();
+	db_release_held();
 }
 
 /* Open the read session (connecting happens on the loop). */
@@ -162,10 +415,35 @@ db_start(char **cause)
 		return -1;
 	}
 	db_url = xstrdup(url);
+	db_split = cfg.read_database_url != NULL && cfg.database_url != NULL &&
+	    strcmp(cfg.read_database_url, cfg.database_url) != 0;
+	db_on_standby = db_split;
+	if (db_split) {
+		db_primary_url = xstrdup(cfg.database_url);
+		db_standby_url = xstrdup(cfg.read_database_url);
+		db_switch_ev = event_new(ev_base, -1, 0, db_switch_cb, NULL);
+		db_probe_timer = evtimer_new(ev_base, db_probe_cb, NULL);
+		db_wait_timer = evtimer_new(ev_base, db_wait_poll, NULL);
+		if (db_switch_ev == NULL || db_probe_timer == NULL ||
+		    db_wait_timer == NULL)
+			fatalx("could not create a timer");
+		db_listen_pgs = pgsocket_new(ev_base, db_primary_url,
+		    db_split_state_cb, db_split_notify_cb, NULL);
+		pgsocket_connect(db_listen_pgs);
+		log_info("reads from read_database_url, notifications and "
+		    "fallback from database_url");
+	}
 	db_pgs = pgsocket_new(ev_base, db_url, db_state_cb, db_notify_cb,
 	    NULL);
 	pgsocket_connect(db_pgs);
 	return 0;
+}
+
+/* Are reads going to read_database_url (a standby) right now? */
+bool
+db_reading_standby(void)
+{
+	return db_split && db_on_standby;
 }
 
 /* After SIGHUP: reconnect if the URL changed. */
@@ -176,6 +454,13 @@ db_reload(void)
 
 	if (db_pgs == NULL || url == NULL || strcmp(url, db_url) == 0)
 		return;
+	if (db_split) {
+		/* The fallback may have moved db_url; keep the split as is. */
+		if (strcmp(url, db_standby_url) != 0)
+			log_warnx("read_database_url changed; restart eard "
+			    "to apply it");
+		return;
+	}
 	log_info("database_url changed; reconnecting");
 	free(db_url);
 	db_url = xstrdup(url);
@@ -192,6 +477,22 @@ db_stop(void)
 	db_pgs = NULL;
 	free(db_url);
 	db_url = NULL;
+	if (db_listen_pgs != NULL)
+		pgsocket_free(db_listen_pgs);
+	db_listen_pgs = NULL;
+	if (db_probe_pgs != NULL)
+		pgsocket_free(db_probe_pgs);
+	db_probe_pgs = NULL;
+	if (db_probe_timer != NULL)
+		event_free(db_probe_timer);
+	if (db_wait_timer != NULL)
+		event_free(db_wait_timer);
+	if (db_switch_ev != NULL)
+		event_free(db_switch_ev);
+	db_probe_timer = db_wait_timer = db_switch_ev = NULL;
+	free(db_primary_url);
+	free(db_standby_url);
+	db_primary_url = db_standby_url = NULL;
 }
 
 /* Is the read session connected? */
@@ -238,7 +539,9 @@ db_on_notify(const char *channel, void (*cb)(const char *, void *), void *arg)
 	db_hooks[db_nhooks].cb = cb;
 	db_hooks[db_nhooks].arg = arg;
 	db_nhooks++;
-	if (db_connected() && !db_listened(channel, db_nhooks - 1))
+	if ((db_split ? db_listen_pgs != NULL &&
+	    pgsocket_is_connected(db_listen_pgs) : db_connected()) &&
+	    !db_listened(channel, db_nhooks - 1))
 		db_listen(channel);
 }
 

@@ -194,6 +194,7 @@ void	 db_reload(void);			/* after SIGHUP: new URL? reconnect */
 bool	 db_connected(void);
 const char *db_state(void);			/* "connected", "connecting", ... */
 const char *db_last_error(void);
+bool	 db_reading_standby(void);		/* reads on read_database_url */
 /* async SQL; cb gets res NULL and errmsg on failure; the wrapper PQclears */
 int	 db_query(const char *, int, const char *const *,
 	     void (*)(void *, PGresult *, const char *), void *) MUSTCHECK;
@@ -236,6 +237,7 @@ void	 route_text_eccn(struct request *);
 void	 metrics_count_request(const char *, int, int64_t);
 void	 metrics_count_verdict(const char *, const char *);
 void	 metrics_count_db_reconnect(void);
+void	 metrics_count_notify(const char *);
 char	*metrics_render(void);				/* caller frees */
 
 /* audit.c (the audit engineer's; this interface is fixed). */

@@ -37,6 +37,18 @@ static struct metrics_verdict	*metrics_verdicts;
 static size_t			 metrics_nverdicts;
 static uint64_t			 metrics_db_reconnects;
 
+/* NOTIFYs heard, by channel: imports that reached this instance. */
+struct metrics_notify {
+	char		*channel;
+	uint64_t	 count;
+	int64_t		 last_us;
+};
+static struct metrics_notify	*metrics_notifies;
+static size_t			 metrics_nnotifies;
+
+/* Per-list facts from the screening engineer's screen_index.c, if linked. */
+#pragma weak screen_index_list_info
+
 /* One finished request: its route (a static string), status and latency. */
 void
 metrics_count_request(const char *route, int status, int64_t us)
@@ -112,6 +124,27 @@ metrics_count_db_reconnect(void)
 	metrics_db_reconnects++;
 }
 
+/* A NOTIFY arrived on channel (an import somewhere reached us). */
+void
+metrics_count_notify(const char *channel)
+{
+	size_t	 i;
+
+	for (i = 0; i < metrics_nnotifies; i++) {
+		if (strcmp(metrics_notifies[i].channel, channel) == 0)
+			break;
+	}
+	if (i == metrics_nnotifies) {
+		metrics_notifies = xreallocarray(metrics_notifies,
+		    metrics_nnotifies + 1, sizeof *metrics_notifies);
+		metrics_notifies[i].channel = xstrdup(channel);
+		metrics_notifies[i].count = 0;
+		metrics_nnotifies++;
+	}
+	metrics_notifies[i].count++;
+	metrics_notifies[i].last_us = eard_now_us();
+}
+
 /* Append to a growing string. */
 static void PRINTFLIKE(2, 3)
 metrics_add(char **out, const char *fmt, ...)
@@ -126,6 +159,79 @@ metrics_add(char **out, const char *fmt, ...)
 	free(*out);
 	free(line);
 	*out = tmp;
+}
+
+/*
+ * The operator's gauges (docs/metrics.md): states as labelled 1s, ages in
+ * seconds, where reads go, and the NOTIFYs (imports) heard.
+ */
+static void
+metrics_render_ops(char **out)
+{
+	json_t		*info, *v;
+	const char	*k;
+	int64_t		 now = eard_now_us(), at;
+	size_t		 i;
+
+	metrics_add(out, "# HELP eard_database_state State of the read "
+	    "session (1 for the current state).\n"
+	    "# TYPE eard_database_state gauge\n"
+	    "eard_database_state{state=\"%s\"} 1\n", db_state());
+	metrics_add(out, "# HELP eard_database_read_standby 1 when reads "
+	    "go to read_database_url, 0 when they go to database_url.\n"
+	    "# TYPE eard_database_read_standby gauge\n"
+	    "eard_database_read_standby %d\n", db_reading_standby() ? 1 : 0);
+	metrics_add(out, "# HELP eard_audit_state State of the audit writer "
+	    "(1 for the current state).\n# TYPE eard_audit_state gauge\n"
+	    "eard_audit_state{state=\"%s\"} 1\n", audit_state());
+	at = rules_loaded_at_us();
+	metrics_add(out, "# HELP eard_ruleset_age_seconds Seconds since the "
+	    "rules were last loaded or confirmed (-1 before the first).\n"
+	    "# TYPE eard_ruleset_age_seconds gauge\n"
+	    "eard_ruleset_age_seconds %.3f\n",
+	    at > 0 ? (double)(now - at) / 1e6 : -1.0);
+	metrics_add(out, "# HELP eard_rules_load_error 1 when the last rules "
+	    "load failed.\n# TYPE eard_rules_load_error gauge\n"
+	    "eard_rules_load_error %d\n", rules_last_error() != NULL ? 1 : 0);
+	metrics_add(out, "# HELP eard_notifications_total NOTIFYs heard, by "
+	    "channel (imports reaching this instance).\n"
+	    "# TYPE eard_notifications_total counter\n");
+	for (i = 0; i < metrics_nnotifies; i++)
+		metrics_add(out, "eard_notifications_total{channel=\"%s\"} "
+		    "%llu\n", metrics_notifies[i].channel,
+		    (unsigned long long)metrics_notifies[i].count);
+	metrics_add(out, "# HELP eard_notification_last_seconds When the last "
+	    "NOTIFY arrived, by channel (Unix time).\n"
+	    "# TYPE eard_notification_last_seconds gauge\n");
+	for (i = 0; i < metrics_nnotifies; i++)
+		metrics_add(out, "eard_notification_last_seconds{channel=\"%s\"}"
+		    " %.3f\n", metrics_notifies[i].channel,
+		    (double)metrics_notifies[i].last_us / 1e6);
+	if (screen_index_list_info == NULL)
+		return;
+	info = screen_index_list_info();
+	metrics_add(out, "# HELP eard_list_age_days Age of each screening "
+	    "list's data (days), as /readyz judges it against "
+	    "lists_max_age_days.\n# TYPE eard_list_age_days gauge\n");
+	json_object_foreach(info, k, v) {
+		if (json_is_number(json_object_get(v, "age_days")))
+			metrics_add(out, "eard_list_age_days{list=\"%s\"} %g\n",
+			    k, json_number_value(json_object_get(v,
+			    "age_days")));
+	}
+	metrics_add(out, "# HELP eard_list_info Each screening list's "
+	    "version.\n# TYPE eard_list_info gauge\n");
+	json_object_foreach(info, k, v) {
+		if (json_is_string(json_object_get(v, "list_version")))
+			metrics_add(out, "eard_list_info{list=\"%s\","
+			    "version=\"%s\"} 1\n", k, json_string_value(
+			    json_object_get(v, "list_version")));
+	}
+	metrics_add(out, "# HELP eard_lists_max_age_days The configured "
+	    "limit (lists_max_age_days).\n"
+	    "# TYPE eard_lists_max_age_days gauge\n"
+	    "eard_lists_max_age_days %d\n", cfg.lists_max_age_days);
+	json_decref(info);
 }
 
 /* The Prometheus text exposition; caller frees. */
@@ -201,6 +307,7 @@ metrics_render(void)
 	metrics_add(&out, "# HELP eard_audit_spool_depth Decisions in the "
 	    "local spool.\n# TYPE eard_audit_spool_depth gauge\n"
 	    "eard_audit_spool_depth %zu\n", audit_spool_depth());
+	metrics_render_ops(&out);
 	metrics_add(&out, "# HELP eard_build_info The running version.\n"
 	    "# TYPE eard_build_info gauge\neard_build_info{version=\"%s\"} 1\n",
 	    EARD_VERSION);

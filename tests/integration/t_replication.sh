@@ -102,15 +102,15 @@ load() {
 	done
 }
 for w in 1 2 3 4; do
-	load "$SOCK" 50 >"$T/load-a$w" &
-	load "$SOCK_B" 50 >"$T/load-b$w" &
+	load "$SOCK" 25 >"$T/load-a$w" &
+	load "$SOCK_B" 25 >"$T/load-b$w" &
 done
 wait $(jobs -p | grep -v "^$PID_B\$" | grep -v "^$EARD_PID\$") 2>/dev/null
 ok=$(cat "$T"/load-a* "$T"/load-b* | grep -c '^200$')
-t_eq "400 concurrent checks on two instances answer 200" "$ok" 400
+t_eq "200 concurrent checks on two instances answer 200" "$ok" 200
 n=$("${PSQL[@]}" -c "SELECT count(*) FROM decisions" 2>/dev/null)
 t_eq "every one of them is in the decision log" \
-    "$( [ "${n:-0}" -ge 401 ] && echo yes)" yes
+    "$( [ "${n:-0}" -ge 201 ] && echo yes)" yes
 t_cmd "audit verify: the chain of both instances is intact" \
     "$EARCTL" --database "$EARD_ADMIN_DATABASE_URL" audit verify
 
@@ -134,7 +134,7 @@ t_eq "B still answers checks" "$(jqr .verdict)" license_required
 # The standby comes back: reads return to it.
 pg_cluster_start "$S" || t_fail "the standby restarts"
 back=
-for _ in $(seq 1 150); do
+for _ in $(seq 1 60); do
 	back=$(metric_b eard_database_read_standby)
 	[ "$back" = 1 ] && break
 	sleep 0.1
