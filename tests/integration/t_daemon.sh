@@ -196,18 +196,20 @@ case "$out" in
 *) t_fail "a second eard refuses a live socket" "$out" ;;
 esac
 
-# TCP is off by default; when on, it refuses requests without a token.
+# TCP is off by default; when on, it needs TLS (t_access tests TLS and the
+# tokens table; here tcp_insecure and static tcp_tokens) and a token.
 port=$((20000 + $$ % 20000))
 tok=s3cret-token
 hash=$(printf '%s' "$tok" | sha256sum | cut -d' ' -f1)
 out=$("$EARD" -f --socket "$T/tcp.sock" --listen-tcp "127.0.0.1:$port" \
     --database-url "$EARD_DATABASE_URL" 2>&1)
 case "$out" in
-*"needs bearer tokens"*) t_ok "listen_tcp without tcp_tokens refuses to start" ;;
-*) t_fail "listen_tcp without tcp_tokens refuses to start" "$out" ;;
+*"needs TLS"*) t_ok "listen_tcp without TLS refuses to start" ;;
+*) t_fail "listen_tcp without TLS refuses to start" "$out" ;;
 esac
 "$EARD" -f --socket "$T/tcp.sock" --listen-tcp "127.0.0.1:$port" \
-    --tcp-tokens "ci:$hash" --database-url "$EARD_DATABASE_URL" \
+    --tcp-insecure yes --tcp-tokens "ci:$hash" \
+    --database-url "$EARD_DATABASE_URL" \
     --spool-dir "$T/spool2" >>"$T/eard-tcp.log" 2>&1 &
 tcp_pid=$!
 for _ in $(seq 1 50); do
