@@ -46,32 +46,42 @@ static const char diff_groups_sql[] =
     "  AND a.country_name = b.country_name"
     " WHERE a.grp IS NULL OR b.grp IS NULL ORDER BY 2, 3";
 
+/* Entries keyed by country, name and rank among entries of that name. */
 static const char diff_entities_sql[] =
-    "WITH a AS (SELECT * FROM ecfr_entities e"
+    "WITH a AS (SELECT e.*, row_number() OVER (PARTITION BY country_name,"
+    "   name ORDER BY ord) AS k FROM ecfr_entities e"
     "  WHERE e.ecfr_date = ecfr_scope_date(e.scope, $1::date)),"
-    " b AS (SELECT * FROM ecfr_entities e"
+    " b AS (SELECT e.*, row_number() OVER (PARTITION BY country_name,"
+    "   name ORDER BY ord) AS k FROM ecfr_entities e"
     "  WHERE e.ecfr_date = ecfr_scope_date(e.scope, $2::date))"
     " SELECT CASE WHEN a.name IS NULL THEN 'added' WHEN b.name IS NULL"
     "  THEN 'removed' ELSE 'changed' END,"
     "  coalesce(b.country_name, a.country_name), coalesce(b.name, a.name),"
+    "  CASE WHEN a.name IS NOT NULL AND b.name IS NOT NULL THEN"
     "  concat_ws(', ',"
-    "   CASE WHEN a.aliases IS DISTINCT FROM b.aliases THEN 'aliases' END,"
-    "   CASE WHEN a.addresses IS DISTINCT FROM b.addresses"
-    "    THEN 'addresses' END,"
+    "   CASE WHEN a.aliases <> b.aliases THEN 'aliases' END,"
+    "   CASE WHEN a.addresses <> b.addresses THEN 'addresses' END,"
     "   CASE WHEN a.license_requirement IS DISTINCT FROM"
     "    b.license_requirement THEN 'license requirement' END,"
     "   CASE WHEN a.review_policy IS DISTINCT FROM b.review_policy"
     "    THEN 'review policy' END,"
-    "   CASE WHEN a.fr_citations IS DISTINCT FROM b.fr_citations"
-    "    THEN 'FR citations' END)"
+    "   CASE WHEN a.fr_citations <> b.fr_citations"
+    "    THEN 'FR citations' END) ELSE '' END,"
+    "  CASE WHEN a.name IS NOT NULL THEN json_build_object('aliases',"
+    "   a.aliases, 'addresses', a.addresses, 'license_requirement',"
+    "   a.license_requirement, 'review_policy', a.review_policy,"
+    "   'fr_citations', a.fr_citations) END,"
+    "  CASE WHEN b.name IS NOT NULL THEN json_build_object('aliases',"
+    "   b.aliases, 'addresses', b.addresses, 'license_requirement',"
+    "   b.license_requirement, 'review_policy', b.review_policy,"
+    "   'fr_citations', b.fr_citations) END"
     " FROM a FULL JOIN b ON a.country_name = b.country_name"
-    "  AND a.name = b.name"
-    " WHERE a.name IS NULL OR b.name IS NULL"
-    "  OR a.aliases IS DISTINCT FROM b.aliases"
-    "  OR a.addresses IS DISTINCT FROM b.addresses"
+    "  AND a.name = b.name AND a.k = b.k"
+    " WHERE a.name IS NULL OR b.name IS NULL OR a.aliases <> b.aliases"
+    "  OR a.addresses <> b.addresses"
     "  OR a.license_requirement IS DISTINCT FROM b.license_requirement"
     "  OR a.review_policy IS DISTINCT FROM b.review_policy"
-    "  OR a.fr_citations IS DISTINCT FROM b.fr_citations"
+    "  OR a.fr_citations <> b.fr_citations"
     " ORDER BY 2, 3";
 
 /* Split s into words (pointers into a copy the caller frees). */
@@ -166,6 +176,18 @@ cmd_diff_words(const char *before, const char *after)
 	return (out);
 }
 
+/* A JSON cell as JSON (null when NULL or unreadable). */
+static json_t *
+cmd_diff_json(PGresult *res, int row, int col)
+{
+	json_t	*j;
+
+	if (PQgetisnull(res, row, col) ||
+	    (j = json_loads(PQgetvalue(res, row, col), 0, NULL)) == NULL)
+		return (json_null());
+	return (j);
+}
+
 /* Run one diff query; NULL after printing why. */
 static PGresult *
 cmd_diff_query(PGconn *conn, const char *sql, const char *const *params)
@@ -254,10 +276,12 @@ cmd_diff_ecfr_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		arr = json_array();
 		for (i = 0; i < PQntuples(re); i++)
 			json_array_append_new(arr, json_pack("{s:s, s:s, s:s,"
-			    " s:s}", "change", PQgetvalue(re, i, 0),
+			    " s:s, s:o, s:o}", "change", PQgetvalue(re, i, 0),
 			    "country_name", PQgetvalue(re, i, 1), "name",
 			    PQgetvalue(re, i, 2), "fields",
-			    PQgetvalue(re, i, 3)));
+			    PQgetvalue(re, i, 3), "before",
+			    cmd_diff_json(re, i, 4), "after",
+			    cmd_diff_json(re, i, 5)));
 		json_object_set_new(out, "entities", arr);
 		cli_print_json(out);
 		json_decref(out);

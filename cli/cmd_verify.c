@@ -19,10 +19,12 @@
  * has are compared with that table as imported for its eCFR date E (the
  * latest 740 version on or before --date, or the latest one without
  * --date), both as of E. A difference is a finding, printed but not a
- * failure, when the curated side is marked uncertain (the row's or its
- * source's <uncertain>: the UAE's move to A:5 with a guessed date, Hong
- * Kong treated as China, Cambodia's D:5 dates); it is a failure when both
- * sides are certain on E. Exit 0 when everything in force matches, 1 on
+ * failure, when the curated membership is marked uncertain (the row's
+ * <uncertain>, on any row of that group and country: the UAE's move to A:5
+ * with a guessed date, Hong Kong treated as China, Cambodia's D:5 dates);
+ * it is a failure when both sides are certain on E. (A pack's own
+ * <uncertain>, such as the base pack's nominal date, does not count: it
+ * is about the dates before 2022, not the membership.) Exit 0 when everything in force matches, 1 on
  * any mismatch, 4 on errors.
  */
 #include <getopt.h>
@@ -107,20 +109,17 @@ verify_groups(PGconn *conn, const char *date)
 	    " e AS (SELECT g.grp, g.country, g.country_name FROM ecfr_country_groups g,"
 	    "   v WHERE g.scope = '740' AND g.ecfr_date = v.d"
 	    "   AND g.grp IN (SELECT grp FROM country_groups)),"
-	    " c AS (SELECT g.grp, g.country, g.citation,"
-	    "   coalesce(g.uncertain, s.uncertain) AS uncertain"
-	    "   FROM country_groups g JOIN rule_sources s ON s.id = g.source_id, v"
+	    " c AS (SELECT g.grp, g.country, g.citation, g.uncertain"
+	    "   FROM country_groups g, v"
 	    "   WHERE g.valid @> v.d"
 	    "   AND g.grp IN (SELECT grp FROM ecfr_country_groups WHERE scope = '740'"
 	    "    AND ecfr_date = v.d))"
 	    " SELECT v.d::text, CASE WHEN c.grp IS NULL THEN 'ecfr' ELSE 'curated' END,"
 	    "  coalesce(e.grp, c.grp), coalesce(e.country, c.country, '?'),"
 	    "  coalesce(e.country_name, ''), coalesce(c.citation, ''),"
-	    "  coalesce(c.uncertain, (SELECT string_agg(DISTINCT coalesce("
-	    "   g.uncertain, s.uncertain), ' ') FROM country_groups g"
-	    "   JOIN rule_sources s ON s.id = g.source_id"
-	    "   WHERE g.grp = e.grp AND g.country = e.country"
-	    "   AND coalesce(g.uncertain, s.uncertain) IS NOT NULL))"
+	    "  coalesce(c.uncertain, (SELECT string_agg(DISTINCT g.uncertain,"
+	    "   ' ') FROM country_groups g WHERE g.grp = e.grp"
+	    "   AND g.country = e.country AND g.uncertain IS NOT NULL))"
 	    " FROM v LEFT JOIN (e FULL JOIN c ON e.grp = c.grp"
 	    "  AND e.country = c.country) ON e.grp IS NULL OR c.grp IS NULL"
 	    "  OR e.country IS NULL"
