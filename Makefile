@@ -27,6 +27,7 @@ WARN	:= -Wall -Wextra -Wformat=2 -Wmissing-prototypes -Wstrict-prototypes \
 OPT	?= -O2 -g
 SAN	?=
 CFLAGS	+= -std=gnu11 $(OPT) $(SAN) $(WARN) -D_GNU_SOURCE -DEARD_VERSION='"$(VERSION)"' \
+	   -DEARD_SHAREDIR='"$(PREFIX)/share/eard"' \
 	   -Icore -Idaemon -Iimporters -Icli $(PKG_CFLAGS)
 LDFLAGS	+= $(SAN)
 LIBS	:= $(PKG_LIBS) -lpthread -lm
@@ -58,7 +59,7 @@ EARCTL	:= $(BUILD)/earctl
 UNITS	:= $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 BENCHES	:= $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 
-.PHONY: all run stop check unit integration realdata asan bench psql install \
+.PHONY: all run stop check unit integration realdata asan bench psql install deb \
 	format format-check deps clean fuzz
 
 all: $(EARD) $(EARCTL) $(LIBEAR)
@@ -134,11 +135,41 @@ bench: deps all $(BENCHES)
 fuzz:
 	@BUILD=build-fuzz FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run.sh
 
-install: all
+# Where install puts the configuration example and the systemd units:
+# /etc and /lib/systemd/system for PREFIX=/usr (the Debian package), else
+# under PREFIX. eard.conf.5 and eard.conf.example come from the key table
+# of the eard just built, so every key is in them.
+SYSCONFDIR	?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
+SYSTEMDUNITDIR	?= $(if $(filter /usr,$(PREFIX)),/lib/systemd/system,$(PREFIX)/lib/systemd/system)
+BASHCOMPDIR	?= $(PREFIX)/share/bash-completion/completions
+
+$(BUILD)/eard.conf.5: $(EARD) scripts/gen-eard-conf5.sh
+	scripts/gen-eard-conf5.sh $(EARD) >$@
+$(BUILD)/eard.conf.example: $(EARD)
+	{ echo "# eard.conf.example: every key of eard.conf(5) with its default."; \
+	  echo "# Copy the lines you change to eard.conf and uncomment them."; \
+	  env -u EARD_DATABASE_URL $(EARD) --dump-config | \
+	    sed -e 's/^\([a-z_]* = \)/#\1/' -e 's/^# /## /'; } >$@
+
+install: all $(BUILD)/eard.conf.5 $(BUILD)/eard.conf.example
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/sbin \
 	    $(DESTDIR)$(PREFIX)/share/eard/schema $(DESTDIR)$(PREFIX)/share/eard/rules \
 	    $(DESTDIR)$(PREFIX)/share/eard/queries \
-	    $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man8
+	    $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man8 \
+	    $(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(SYSCONFDIR)/eard \
+	    $(DESTDIR)$(SYSTEMDUNITDIR) $(DESTDIR)$(BASHCOMPDIR)
+	install -m 0644 $(BUILD)/eard.conf.5 $(DESTDIR)$(PREFIX)/share/man/man5/
+	install -m 0644 $(BUILD)/eard.conf.example $(DESTDIR)$(SYSCONFDIR)/eard/
+	install -m 0644 contrib/systemd/eard.service contrib/systemd/eard.socket \
+	    $(DESTDIR)$(SYSTEMDUNITDIR)/
+	sed -i 's|/usr/sbin/eard|$(PREFIX)/sbin/eard|; s|/etc/eard/|$(SYSCONFDIR)/eard/|' \
+	    $(DESTDIR)$(SYSTEMDUNITDIR)/eard.service
+	install -m 0644 contrib/bash-completion/earctl $(DESTDIR)$(BASHCOMPDIR)/earctl
+	install -m 0644 contrib/systemd/eard-audit-verify.service \
+	    contrib/systemd/eard-audit-verify.timer $(DESTDIR)$(SYSTEMDUNITDIR)/
+	install -m 0755 contrib/eard-audit-verify $(DESTDIR)$(PREFIX)/share/eard/
+	sed -i 's|/usr/share/eard/|$(PREFIX)/share/eard/|' \
+	    $(DESTDIR)$(SYSTEMDUNITDIR)/eard-audit-verify.service
 	install -m 0755 $(EARD) $(DESTDIR)$(PREFIX)/sbin/eard
 	install -m 0755 $(EARCTL) $(DESTDIR)$(PREFIX)/bin/earctl
 	install -m 0644 schema/*.sql $(DESTDIR)$(PREFIX)/share/eard/schema/
@@ -146,6 +177,11 @@ install: all
 	for f in $(wildcard queries/*.sql); do install -m 0644 $$f $(DESTDIR)$(PREFIX)/share/eard/queries/; done
 	install -m 0644 docs/earctl.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 	install -m 0644 docs/eard.8 $(DESTDIR)$(PREFIX)/share/man/man8/
+
+# The Debian package, built from a copy of the tracked files in
+# $(BUILD)/deb/ (debian/; needs debhelper): $(BUILD)/deb/eard_*.deb.
+deb:
+	@BUILD=$(BUILD) scripts/deb.sh
 
 FORMAT_SRC = $(shell git ls-files '*.c' '*.h' 2>/dev/null)
 format:

@@ -27,7 +27,9 @@ const struct cmd_entry cmd_table[] = {
 	{ "help", "help [COMMAND]",
 	  "Show the commands, the global options and the exit codes, or the "
 	  "usage of one command.", cmd_help_exec },
-	{ "version", "version", "Print the version of earctl.",
+	{ "version", "version", "Print the version of earctl and, when eard "
+	  "answers, its version, the ruleset in force and each screening "
+	  "list's version.",
 	  cmd_version_exec },
 	{ "status", "status",
 	  "Show whether eard is ready, its version, the ruleset version and the "
@@ -266,8 +268,7 @@ static int
 cmd_version_exec(__attribute__((unused)) struct cmd_ctx *ctx,
     __attribute__((unused)) int argc, __attribute__((unused)) char **argv)
 {
-	printf("earctl %s\n", EARD_VERSION);
-	return (CLI_EXIT_OK);
+	return (cmd_version_print(ctx));
 }
 
 /* The default socket: ./var/run/eard.sock if it exists, else the installed one. */

@@ -158,6 +158,9 @@ int	 cmd_db_status_exec(struct cmd_ctx *, int, char **);
 /* cmd_status.c */
 int	 cmd_status_exec(struct cmd_ctx *, int, char **);
 
+/* cmd_version.c */
+int	 cmd_version_print(struct cmd_ctx *);
+
 /* cmd_check.c */
 int	 cmd_check_chip_exec(struct cmd_ctx *, int, char **);
 int	 cmd_check_weights_exec(struct cmd_ctx *, int, char **);

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include <event2/event.h>
+#include <openssl/crypto.h>
 
 #include "eard.h"
 
@@ -45,6 +46,24 @@ eard_usage(FILE *f)
 	    "...); EARD_DATABASE_URL overrides database_url from the file.\n"
 	    "Keys [default]:\n");
 	config_print_help(f);
+}
+
+/*
+ * --version: what this binary is built from. The rules and lists are data
+ * loaded at run time, so only a running eard knows their versions
+ * (`earctl --version` asks it; so do /readyz and /metrics).
+ */
+static void
+eard_print_version(void)
+{
+	int	 pq = PQlibVersion();
+
+	printf("eard %s\n", EARD_VERSION);
+	printf("libevent %s, libpq %d.%d, jansson %s, %s\n",
+	    event_get_version(), pq / 10000, pq % 10000, JANSSON_VERSION,
+	    OpenSSL_version(OPENSSL_VERSION));
+	printf("rules and screening lists: loaded from the database at run "
+	    "time; `earctl --version` shows those of a running eard\n");
 }
 
 /* "--database-url" -> "database_url" if that is a key. */
@@ -198,7 +217,7 @@ main(int argc, char **argv)
 			eard_usage(stdout);
 			return 0;
 		} else if (strcmp(a, "--version") == 0) {
-			printf("eard %s\n", EARD_VERSION);
+			eard_print_version();
 			return 0;
 		} else if (strcmp(a, "--dump-config") == 0)
 			dump_config = true;
