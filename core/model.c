@@ -258,9 +258,17 @@ model_count_note1(const struct model_facts *f, const struct model_params *p,
 		return;
 	if (f->derived_published == TV_FALSE)
 		return;
-	if (!isnan(c->total))
-		c->note1_limit = fmax(p->note1_floor,
-		    p->note1_share * c->total);
+	/*
+	 * 4E091 Note 1 (15 CFR 774 Supp. 1): "more than 2.5 x 10^25
+	 * 'operations' or more than 25 percent of the training 'operations'
+	 * defined in Note 2, whichever is higher". Note 2's figure is the
+	 * compute of the most capable published model, which BIS has not
+	 * set; until it does the control threshold (c->threshold: 1e26, or
+	 * the Note 2 floor once set) stands in for it, so 25% of it is
+	 * 2.5e25 and the limit is the floor. Not 25% of this model's or of
+	 * its base's own operations.
+	 */
+	c->note1_limit = fmax(p->note1_floor, p->note1_share * c->threshold);
 	if (f->derived_published == TV_UNKNOWN) {
 		model_missing(c, "model.derived_from.published");
 		c->note1_excluded = TV_UNKNOWN;
@@ -359,7 +367,7 @@ json_t *
 model_count_json(const struct model_count *c)
 {
 	json_t	*o, *parts, *missing;
-	char	 a[32], b[32], line[160], *s;
+	char	 a[32], b[32], line[256], *s;
 	size_t	 i;
 
 	o = json_object();
@@ -415,8 +423,9 @@ model_count_json(const struct model_count *c)
 	    c->note1_excluded != TV_FALSE) {
 		model_fmt(c->params.note1_floor, a, sizeof a);
 		snprintf(line, sizeof line, "additional training must exceed "
-		    "the higher of %s and %.0f%% of the training operations",
-		    a, c->params.note1_share * 100);
+		    "the higher of %s and %.0f%% of the Note 2 operations "
+		    "(unset: the %s threshold stands in)",
+		    a, c->params.note1_share * 100, b);
 		json_object_set_new(o, "note1", json_pack("{s:o, s:o, s:o, "
 		    "s:s, s:s, s:s}", "base_ops", model_num(c->base),
 		    "additional_ops", model_num(c->additional), "limit",

@@ -66,14 +66,20 @@ test_model_note1_higher_of_floor_and_share(void **state)
 		double		 base, add;
 		enum tv		 excluded;
 	} rows[] = {
-		{ "floor governs, additional equals 2.5e25", 5e25, 2.5e25,
+		/*
+		 * 4E091 Note 1: more than the higher of 2.5e25 and 25% of
+		 * the Note 2 operations; with Note 2 unset the 1e26
+		 * threshold stands in, so the limit is 2.5e25 whatever the
+		 * size of the model or of its base.
+		 */
+		{ "limit 2.5e25, additional equals it", 5e25, 2.5e25,
 		  TV_TRUE },
-		{ "floor governs, additional just above", 5e25, 2.6e25,
+		{ "limit 2.5e25, additional just above", 5e25, 2.6e25,
 		  TV_FALSE },
-		{ "share governs: 25% of 2.5e26 = 6.25e25", 2e26, 5e25,
-		  TV_TRUE },
-		{ "share governs: 7e25 > 25% of 2.7e26", 2e26, 7e25, TV_FALSE },
-		{ "W07: 2e25 <= max(2.5e25, 2.75e25)", 9e25, 2e25, TV_TRUE },
+		{ "a large base does not raise the limit", 2e26, 5e25,
+		  TV_FALSE },
+		{ "nor does a large total", 2e26, 7e25, TV_FALSE },
+		{ "W07: 2e25 <= 2.5e25", 9e25, 2e25, TV_TRUE },
 	};
 	struct model_params p;
 	struct model_count c;
@@ -95,6 +101,21 @@ test_model_note1_higher_of_floor_and_share(void **state)
 			    tv_name(c.note1_excluded));
 		model_count_clear(&c);
 	}
+	/* A Note 2 floor of 2e26 makes 25% of it (5e25) the limit. */
+	p.note2_floor = 2e26;
+	f = facts(NAN);
+	f.derived = true;
+	f.derived_published = TV_TRUE;
+	f.derived_training_ops = 2e26;
+	f.additional_training_ops = 5e25;
+	assert_int_equal(model_count_ops(&f, &p, &c), 0);
+	assert_int_equal(c.note1_excluded, TV_TRUE);
+	model_count_clear(&c);
+	f.additional_training_ops = 5.1e25;
+	assert_int_equal(model_count_ops(&f, &p, &c), 0);
+	assert_int_equal(c.note1_excluded, TV_FALSE);
+	model_count_clear(&c);
+	model_params_default(&p);
 	/* Derived from an unpublished model: Note 1 does not apply. */
 	f = facts(1.2e26);
 	f.derived = true;
