@@ -215,6 +215,8 @@ request_send(struct request *r, int status, const char *ctype,
 	out = evhttp_request_get_output_headers(r->req);
 	evhttp_add_header(out, "Content-Type", ctype);
 	evhttp_add_header(out, "X-Request-Id", r->id);
+	if (status == 503 && evhttp_find_header(out, "Retry-After") == NULL)
+		evhttp_add_header(out, "Retry-After", "1");
 	if (eard_stopping())
 		evhttp_add_header(out, "Connection", "close");
 	evhttp_send_reply(r->req, status, request_reason(status), buf);
@@ -236,8 +238,9 @@ request_reply_json(struct request *r, int status, json_t *body)
 	buf = evbuffer_new();
 	if (buf == NULL)
 		fatalx("out of memory");
-	s = body != NULL ? json_dumps(body, JSON_COMPACT | JSON_ENCODE_ANY) :
-	    NULL;
+	/* 15 significant digits: a density of 19.45 prints as 19.45. */
+	s = body != NULL ? json_dumps(body, JSON_COMPACT | JSON_ENCODE_ANY |
+	    JSON_REAL_PRECISION(15)) : NULL;
 	json_decref(body);
 	if (s == NULL) {
 		log_rwarnx(r->id, "could not encode a reply");
@@ -432,6 +435,7 @@ request_timeout_cb(evutil_socket_t fd, short what, void *arg)
 	if (r->replied)
 		return;
 	log_rwarnx(r->id, "request timed out after %d s", cfg.request_timeout);
+	limits_hit("request_timeout");
 	request_reply_errorf(r, 503, "timeout", NULL,
 	    "request did not complete within %d seconds",
 	    cfg.request_timeout);
@@ -523,6 +527,7 @@ request_handle(struct evhttp_request *req)
 	}
 	if (evbuffer_get_length(evhttp_request_get_input_buffer(req)) >
 	    cfg.max_body_size) {
+		limits_hit("max_body_size");
 		request_reply_errorf(r, 413, "body_too_large", NULL,
 		    "request body is larger than max_body_size (%zu bytes)",
 		    cfg.max_body_size);
