@@ -217,6 +217,7 @@ audit_spool_batch(struct audit_batch *b)
 		else {
 			log_warnx("%zu decisions not recorded: %s", b->n, cause);
 			free(cause);
+			limits_hit("spool_max_bytes");
 		}
 		free(recs);
 		free(lens);
@@ -647,6 +648,8 @@ audit_submit(struct decision *d, void (*done)(void *, int), void *arg)
 	if (audit.npending >= audit.max_pending || audit.stopping) {
 		log_warnx("decision %s refused: %s", d->id, audit.stopping ?
 		    "shutting down" : "too many decisions pending");
+		if (!audit.stopping)
+			limits_hit("max_pending_decisions");
 		audit_defer(done, arg, -1);
 		return;
 	}

@@ -67,6 +67,15 @@ const struct config_key config_keys[] = {
 	    "screening lists older than this make /readyz fail"),
 	CF("stop_timeout", CF_SECONDS, stop_timeout, "10", NULL, true,
 	    "seconds to finish requests in flight on SIGTERM"),
+	CF("max_requests_per_connection", CF_INT, max_requests_per_connection,
+	    "1000", NULL, true,
+	    "requests served on one connection before it is closed"),
+	CF("read_timeout", CF_SECONDS, read_timeout, "10", NULL, true,
+	    "seconds to receive one whole request; slower clients are cut"),
+	CF("max_pending_decisions", CF_INT, max_pending_decisions, "50000",
+	    NULL, true, "decisions awaiting commit; more get 503 + Retry-After"),
+	CF("spool_max_bytes", CF_SIZE, spool_max_bytes, "1GiB", NULL, false,
+	    "largest audit spool; when full and the database is down, 503"),
 };
 const size_t config_nkeys = nitems(config_keys);
 

@@ -138,6 +138,7 @@ eard_reload(void)
 	config_free(&next);
 	eard_apply_logging();
 	server_reload();
+	audit_set_limits((size_t)cfg.max_pending_decisions, 0);
 	db_reload();
 	rules_reload();
 }
@@ -280,6 +281,10 @@ main(int argc, char **argv)
 		fatalx("could not install signal handlers");
 
 	rules_init();
+	/* EARD_AUDIT_MAX_PENDING and EARD_SPOOL_MAX_BYTES win over the file */
+	audit_set_limits(getenv("EARD_AUDIT_MAX_PENDING") != NULL ? 0 :
+	    (size_t)cfg.max_pending_decisions, getenv("EARD_SPOOL_MAX_BYTES") !=
+	    NULL ? 0 : cfg.spool_max_bytes);
 	audit_init(ev_base, &cfg);
 	if (server_start(&cause) != 0)
 		fatalx("%s", cause);

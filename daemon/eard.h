@@ -78,6 +78,11 @@ struct eard_config {
 	int	 batch_max;
 	int	 lists_max_age_days;
 	int	 stop_timeout;		/* seconds */
+	/* limits.c */
+	int	 max_requests_per_connection;
+	int	 read_timeout;		/* seconds to receive one request */
+	int	 max_pending_decisions;
+	size_t	 spool_max_bytes;
 };
 extern struct eard_config	 cfg;
 extern const struct config_key	 config_keys[];
@@ -375,5 +380,22 @@ void	 route_registry_model(struct request *);
 void	 route_registry_register(struct request *);
 void	 route_registry_chips(struct request *);
 void	 route_registry_chip(struct request *);
+
+/*
+ * limits.c: connections tracked from accept (max_connections, read_timeout,
+ * max_requests_per_connection) and eard_limit_hits_total. limits_bevcb() is
+ * the bufferevent factory of the plain evhttp; another factory (TLS) calls
+ * limits_track() on each bufferevent it makes. limits_admit() runs first on
+ * every request; limits_hit() counts a limit (its config key) when hit.
+ */
+struct bufferevent;
+struct bufferevent *limits_bevcb(struct event_base *, void *);
+void	 limits_track(struct bufferevent *);
+int	 limits_admit(struct evhttp_request *, struct ear_error *) MUSTCHECK;
+void	 limits_hit(const char *);
+uint64_t limits_hits(const char *);
+size_t	 limits_connections(void);
+char	*limits_render(void);			/* caller frees */
+void	 limits_close(void);
 
 #endif /* EARD_H */

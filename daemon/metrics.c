@@ -239,7 +239,7 @@ char *
 metrics_render(void)
 {
 	struct metrics_route	*mr;
-	char			*out = xstrdup("");
+	char			*out = xstrdup(""), *limits;
 	size_t			 i, j;
 
 	metrics_add(&out, "# HELP eard_requests_total HTTP requests answered, "
@@ -311,5 +311,8 @@ metrics_render(void)
 	metrics_add(&out, "# HELP eard_build_info The running version.\n"
 	    "# TYPE eard_build_info gauge\neard_build_info{version=\"%s\"} 1\n",
 	    EARD_VERSION);
+	limits = limits_render();
+	metrics_add(&out, "%s", limits);
+	free(limits);
 	return out;
 }

@@ -407,6 +407,7 @@ route_checks_batch(struct request *r)
 		return;
 	}
 	if (json_array_size(checks) > (size_t)cfg.batch_max) {
+		limits_hit("batch_max");
 		request_reply_errorf(r, 400, "too_many_checks", "checks",
 		    "a batch holds at most %d checks (batch_max); this one "
 		    "has %zu", cfg.batch_max, json_array_size(checks));

@@ -45,15 +45,6 @@ static SSL_CTX			*server_ssl_ctx;
 static struct evhttp	*server_http_new(void);
 static char			*server_unix_path;
 
-/* Connections we have seen, to enforce max_connections. */
-struct server_conn {
-	TAILQ_ENTRY(server_conn) entry;
-	struct evhttp_connection *evcon;
-};
-static TAILQ_HEAD(, server_conn) server_conns =
-    TAILQ_HEAD_INITIALIZER(server_conns);
-static size_t			 server_nconns;
-
 static const char *const server_roles[] = {
 	"none", "pipeline", "analyst", "counsel", "admin", "reader"
 };
@@ -158,44 +149,6 @@ server_check_token(const char *token, enum role *role, char *who,
 	return rc;
 }
 
-/* Count a connection the first time it sends a request. */
-static void
-server_conn_closed(struct evhttp_connection *evcon, void *arg)
-{
-	struct server_conn	*c;
-
-	(void)arg;
-	TAILQ_FOREACH(c, &server_conns, entry) {
-		if (c->evcon == evcon) {
-			TAILQ_REMOVE(&server_conns, c, entry);
-			server_nconns--;
-			free(c);
-			return;
-		}
-	}
-}
-
-/* Admit a connection under max_connections (counted once). */
-static bool
-server_conn_admit(struct evhttp_connection *evcon)
-{
-	struct server_conn	*c;
-
-	TAILQ_FOREACH(c, &server_conns, entry) {
-		if (c->evcon == evcon)
-			return true;
-	}
-	if (cfg.max_connections > 0 &&
-	    server_nconns >= (size_t)cfg.max_connections)
-		return false;
-	c = xcalloc(1, sizeof *c);
-	c->evcon = evcon;
-	TAILQ_INSERT_TAIL(&server_conns, c, entry);
-	server_nconns++;
-	evhttp_connection_set_closecb(evcon, server_conn_closed, NULL);
-	return true;
-}
-
 /*
  * Who is asking: on the Unix socket the peer's uid (SO_PEERCRED); on TCP a
  * bearer token, required. Fills the role and the requester string.
@@ -222,14 +175,8 @@ server_identify(struct evhttp_request *req, enum role *role, char *who,
 		    "the connection closed");
 		return -1;
 	}
-	if (!server_conn_admit(evcon)) {
-		evhttp_add_header(evhttp_request_get_output_headers(req),
-		    "Connection", "close");
-		error_set(err, 503, "too_many_connections", NULL,
-		    "more than max_connections (%d) connections are open",
-		    cfg.max_connections);
+	if (limits_admit(req, err) != 0)
 		return -1;
-	}
 	bev = evhttp_connection_get_bufferevent(evcon);
 	fd = bev != NULL ? bufferevent_getfd(bev) : -1;
 	if (fd == -1 || getsockname(fd, (struct sockaddr *)&ss, &sslen) != 0) {
@@ -531,6 +478,7 @@ server_http_new(void)
 	evhttp_set_default_content_type(http, "application/json");
 	server_apply_limits_to(http);
 	evhttp_set_gencb(http, server_gencb, NULL);
+	evhttp_set_bevcb(http, limits_bevcb, NULL);
 	return http;
 }
 
@@ -640,6 +588,7 @@ server_start(char **cause)
 	evhttp_set_default_content_type(server_http, "application/json");
 	server_apply_limits();
 	evhttp_set_gencb(server_http, server_gencb, NULL);
+	evhttp_set_bevcb(server_http, limits_bevcb, NULL);
 	if ((nfds = server_listen_fds()) < 0) {
 		xasprintf(cause, "could not take the sockets from systemd: %s",
 		    strerror(errno));
@@ -713,6 +662,7 @@ server_close(void)
 		evhttp_free(server_http);
 		server_http = NULL;
 	}
+	limits_close();
 	server_tcp_http = NULL;
 	if (server_ssl_ctx != NULL) {
 		SSL_CTX_free(server_ssl_ctx);

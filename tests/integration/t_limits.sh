@@ -64,8 +64,8 @@ big=$(head -c 3000 /dev/zero | tr '\0' a)
 STATUS=$(curl -s -o "$T/resp" -w '%{http_code}' --unix-socket "$SOCK" \
     -H "X-Big: $big" http://eard/healthz)
 BODY=$(cat "$T/resp")
-t_status "headers over max_header_size are 413" 413
-t_eq "the header 413 is JSON" "$(jqr .error.code)" headers_too_large
+t_status "headers over max_header_size are 431" 431
+t_eq "the header 431 is JSON" "$(jqr .error.code)" headers_too_large
 tripped "max_header_size" max_header_size "$b"
 
 # batch_max: 4 checks in a batch of at most 3.
@@ -136,13 +136,15 @@ bp=$(hits max_pending_decisions)
 pm=$(head -n 1 "$T/pg/postmaster.pid")
 pgpids="$pm $(pgrep -P "$pm" | tr '\n' ' ')"
 kill -STOP $pgpids 2>/dev/null
+cpids=()
 for i in 1 2 3; do
 	curl -s -o "$T/frozen.$i" -w '%{http_code}\n' -m 10 --unix-socket "$SOCK" \
 	    -H 'Content-Type: application/json' --data-binary "$H100" \
 	    http://eard/v1/checks/chip >"$T/frozen.code.$i" 2>/dev/null &
+	cpids+=($!)
 	sleep 0.2
 done
-wait
+wait "${cpids[@]}"
 kill -CONT $pgpids 2>/dev/null
 t_eq "no check is answered 200 while decisions cannot commit" \
     "$(cat "$T"/frozen.code.* | grep -c 200)" 0
