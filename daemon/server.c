@@ -646,14 +646,7 @@ server_inflight(void)
 void
 server_close(void)
 {
-	struct server_conn	*c;
-
 	server_stop_accepting();
-	while ((c = TAILQ_FIRST(&server_conns)) != NULL) {
-		TAILQ_REMOVE(&server_conns, c, entry);
-		free(c);
-	}
-	server_nconns = 0;
 	if (server_https != NULL) {
 		evhttp_free(server_https);
 		server_https = NULL;
