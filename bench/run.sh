@@ -1,0 +1,436 @@
+#!/usr/bin/env bash
+# bench/run.sh: every figure of bench/BENCHMARKS.md in one run (`make bench`).
+#
+# Starts a throwaway PostgreSQL cluster (fsync on: the decision log is
+# measured in its durable default mode), migrates, imports the rulepacks and
+# the real CSL, CCL and Epoch data when ../shared/data is there (else the
+# fixtures), starts eard and measures, against baselines taken in the same
+# run so that each figure is a ratio that holds on a noisy machine:
+#
+#   floor vs eard      chip and weights checks at 16 and 64 connections
+#                      (bench/floor.c: bare evhttp, same socket type)
+#   SQL per check      pgbench running bench/sql/check.sql's query
+#   screening          /v1/screen at 1 connection against the loaded lists
+#   batch              10,000 checks in one request
+#   imports            CCL vs `xmllint --stream --noout`; CSL vs a plain COPY
+#   start-up, RSS      to /readyz 200 with everything loaded; VmRSS/VmHWM
+#   rules swap         NOTIFY rules_changed and SIGHUP under load: no failure
+#   growth             10x and 100x synthetic rules, 10x synthetic parties
+#
+# Writes bench/out/*.json (one object per measurement) and regenerates the
+# table between the markers in bench/BENCHMARKS.md.
+#
+#	BUILD=build-bench bench/run.sh      (DUR=seconds per load run, default 5)
+set -u
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BUILD=${BUILD:-build}
+DUR=${DUR:-5}
+OUT=$ROOT/bench/out
+EARD=$ROOT/$BUILD/eard
+EARCTL=$ROOT/$BUILD/earctl
+LOADGEN=$ROOT/$BUILD/bench/loadgen
+FLOOR=$ROOT/$BUILD/bench/floor
+SHARED=$ROOT/../shared/data
+FIX=$ROOT/tests/fixtures
+. "$ROOT/scripts/pglib.sh"
+
+for b in "$EARD" "$EARCTL" "$LOADGEN" "$FLOOR"; do
+	[ -x "$b" ] || { echo "bench: $b missing (make BUILD=$BUILD bench)" >&2; exit 1; }
+done
+for t in jq curl pgbench xmllint; do
+	command -v "$t" >/dev/null || { echo "bench: $t not found" >&2; exit 1; }
+done
+
+T=$(mktemp -d /tmp/eard-bench.XXXXXX)
+chmod 0755 "$T"
+EARD_PID=
+FLOOR_PID=
+cleanup() {
+	[ -n "$EARD_PID" ] && kill -KILL "$EARD_PID" 2>/dev/null
+	[ -n "$FLOOR_PID" ] && kill -TERM "$FLOOR_PID" 2>/dev/null
+	pg_cluster_stop "$T" immediate 2>/dev/null
+	if [ "${KEEP:-0}" = 1 ]; then echo "# kept $T" >&2; else rm -rf "$T"; fi
+}
+trap cleanup EXIT
+mkdir -p "$OUT"
+rm -f "$OUT"/*.json
+
+say() { printf 'bench: %s\n' "$*" >&2; }
+now_ns() { date +%s%N; }
+ms_since() { echo $((($(now_ns) - $1) / 1000000)); }
+
+# emit NAME JSON: one measurement, bench/out/NAME.json.
+emit() {
+	printf '%s\n' "$2" | jq -c --arg n "$1" '{name: $n} + .' >"$OUT/$1.json"
+	say "$1: $(cat "$OUT/$1.json")"
+}
+
+# timed CMD...: wall-clock milliseconds of the command in $ms; its output
+# goes to $T/timed.log; a failure stops the run.
+timed() {
+	local t0
+	t0=$(now_ns)
+	"$@" >"$T/timed.log" 2>&1 || { cat "$T/timed.log" >&2; echo "bench: failed: $*" >&2; exit 1; }
+	ms=$(ms_since "$t0")
+}
+
+# ----------------------------------------------------------------- cluster
+say "cluster in $T (fsync on)"
+pg_cluster_init "$T" || exit 1
+pg_cluster_start "$T" || exit 1
+pg_cluster_createdb "$T" eard || exit 1
+export EARD_ADMIN_DATABASE_URL="host=$T/run dbname=eard user=postgres"
+export EARD_DATABASE_URL="host=$T/run dbname=eard user=eard"
+IMP="host=$T/run dbname=eard user=eard_admin"
+PSQL=("$(pg_bindir)/psql" -h "$T/run" -U postgres -d eard -v ON_ERROR_STOP=1 -Atq)
+"$EARCTL" db migrate --schema-dir "$ROOT/schema" >"$T/migrate.log" 2>&1 ||
+    { cat "$T/migrate.log" >&2; exit 1; }
+
+if [ -d "$SHARED" ]; then
+	DATA=real
+	CSL=$SHARED/regs/csl/consolidated.json
+	CCL=$SHARED/regs/ecfr/ecfr_t15_p774_supp1_CCL.xml
+	CCL_DATE=2026-06-01	# data/README.md: "about June 2026"
+	HW=$SHARED/epoch/ml_hardware.csv
+	MODELS=$SHARED/epoch/notable_ai_models.csv
+else
+	DATA=fixtures
+	CSL=$FIX/csl-sample.json
+	CCL=$FIX/ecfr/part744_entity_list.xml
+	CCL_DATE=
+	HW=$FIX/registry/ml_hardware.csv
+	MODELS=$FIX/registry/notable_ai_models.csv
+fi
+say "data: $DATA"
+
+# ----------------------------------------------------------------- imports
+timed "$EARCTL" --database "$IMP" import rules "$ROOT"/rules/[0-9]*.xml
+emit import_rules "{\"ms\": $ms, \"packs\": $(ls "$ROOT"/rules/[0-9]*.xml | wc -l),
+    \"cmd\": \"earctl import rules rules/[0-9]*.xml\"}"
+
+timed xmllint --stream --noout "$CCL"
+base=$ms
+timed "$EARCTL" --database "$IMP" import ecfr ${CCL_DATE:+--date "$CCL_DATE"} "$CCL"
+emit import_ccl "{\"ms\": $ms, \"xmllint_ms\": $base, \"ratio\": $(jq -n "$ms / ($base + 0.001)"),
+    \"bytes\": $(stat -c %s "$CCL"), \"data\": \"$DATA\",
+    \"cmd\": \"earctl import ecfr $(basename "$CCL")\",
+    \"baseline_cmd\": \"xmllint --stream --noout $(basename "$CCL")\"}"
+
+timed "$EARCTL" --database "$IMP" import csl "$CSL"
+csl_ms=$ms
+nparties=$("${PSQL[@]}" -c "SELECT count(*) FROM parties")
+# The baseline: the same rows, as PostgreSQL's own COPY reads them back.
+"${PSQL[@]}" -c "\\copy (SELECT * FROM parties) TO '$T/parties.copy'"
+"${PSQL[@]}" -c "CREATE TABLE bench_parties_copy (LIKE parties INCLUDING ALL)"
+timed "${PSQL[@]}" -c "\\copy bench_parties_copy FROM '$T/parties.copy'"
+base=$ms
+"${PSQL[@]}" -c "DROP TABLE bench_parties_copy"
+emit import_csl "{\"ms\": $csl_ms, \"copy_ms\": $base, \"ratio\": $(jq -n "$csl_ms / ($base + 0.001)"),
+    \"parties\": $nparties, \"data\": \"$DATA\",
+    \"cmd\": \"earctl import csl $(basename "$CSL")\",
+    \"baseline_cmd\": \"psql: copy parties_like from parties.copy\"}"
+
+"$EARCTL" --database "$IMP" import chips "$HW" >"$T/chips.log" 2>&1 ||
+    say "chips import failed (see $T/chips.log)"
+"$EARCTL" --database "$IMP" import models "$MODELS" >"$T/models.log" 2>&1 ||
+    say "models import failed (see $T/models.log)"
+
+# ------------------------------------------------------------ request mixes
+# From the expert cases: every chip and weights request in them.
+jq -c 'select(.endpoint == "/v1/checks/chip") |
+    {method: "POST", path: .endpoint, body: .request}' "$FIX/cases.jsonl" >"$T/chip.jsonl"
+jq -c 'select(.endpoint == "/v1/checks/weights") |
+    {method: "POST", path: .endpoint, body: .request}' "$FIX/cases.jsonl" >"$T/weights.jsonl"
+# Screening: every 97th listed name (hits) and as many made-up ones (misses).
+jq -c '.results | to_entries[] | select(.key % 97 == 0) | .value |
+    {method: "POST", path: "/v1/screen",
+     body: {name: .name, country: (.addresses[0].country // "CN")}},
+    {method: "POST", path: "/v1/screen",
+     body: {name: ("Orchard Valley Trading " + (.name | length | tostring)),
+            country: "DE"}}' "$CSL" >"$T/screen.jsonl"
+# A 10,000-check batch from the chip and weights cases.
+jq -s -c '[.[] | select(.endpoint == "/v1/checks/chip" or
+    .endpoint == "/v1/checks/weights") | .request + {kind:
+    (if .endpoint == "/v1/checks/chip" then "chip" else "weights" end)}] as $c |
+    {checks: [range(0; 10000) | $c[. % ($c | length)]]}' \
+    "$FIX/cases.jsonl" >"$T/batch.json"
+say "mixes: $(wc -l <"$T/chip.jsonl") chip, $(wc -l <"$T/weights.jsonl") weights, $(wc -l <"$T/screen.jsonl") screening requests"
+
+# ------------------------------------------------------------------ eard
+SOCK=$T/eard.sock
+mkdir -p "$T/spool"
+cat >"$T/eard.conf" <<CONF
+spool_dir = $T/spool
+audit_mode = durable
+max_body_size = 32MiB
+max_connections = 4096
+log_level = warning
+CONF
+
+eard_start() {
+	"$EARD" -f -c "$T/eard.conf" --socket "$SOCK" \
+	    --database-url "$EARD_DATABASE_URL" >>"$T/eard.log" 2>&1 &
+	EARD_PID=$!
+}
+eard_stop() {
+	[ -n "$EARD_PID" ] || return 0
+	kill -TERM "$EARD_PID" 2>/dev/null
+	wait "$EARD_PID" 2>/dev/null
+	EARD_PID=
+}
+# ready: until /readyz answers 200 (at most 10 min).
+ready() {
+	for _ in $(seq 1 60000); do
+		[ "$(curl -s -o /dev/null -w '%{http_code}' --unix-socket "$SOCK" \
+		    http://eard/readyz 2>/dev/null)" = 200 ] && return 0
+		kill -0 "$EARD_PID" 2>/dev/null || break
+		sleep 0.01
+	done
+	tail -n 20 "$T/eard.log" >&2
+	echo "bench: eard did not become ready" >&2
+	exit 1
+}
+
+eard_start
+ready
+# A second start, with the cluster warm: start-up to ready.
+eard_stop
+t0=$(now_ns)
+eard_start
+ready
+ms=$(ms_since "$t0")
+emit startup "{\"ms\": $ms, \"parties\": $nparties, \"data\": \"$DATA\",
+    \"cmd\": \"eard -f -c eard.conf; poll GET /readyz until 200\"}"
+
+# load NAME SOCKET CONNS MIX: one loadgen run; prints its JSON line.
+load() {
+	"$LOADGEN" -u "$2" -c "$3" -d "$DUR" -r "$4" -n "$1" 2>>"$T/loadgen.log" ||
+	    say "$1: loadgen reported errors"
+}
+
+# Warm up, then take the verdict-sized body the floor answers with.
+load warmup "$SOCK" 4 "$T/chip.jsonl" >/dev/null
+curl -s --unix-socket "$SOCK" -H 'Content-Type: application/json' \
+    --data-binary "$(head -n 1 "$T/chip.jsonl" | jq -c .body)" \
+    http://eard/v1/checks/chip >"$T/verdict.json"
+
+FSOCK=$T/floor.sock
+"$FLOOR" "$FSOCK" "$T/verdict.json" &
+FLOOR_PID=$!
+for _ in $(seq 1 100); do [ -S "$FSOCK" ] && break; sleep 0.01; done
+
+for kind in chip weights; do
+	for c in 16 64; do
+		f=$(load "floor_${kind}_$c" "$FSOCK" "$c" "$T/$kind.jsonl")
+		e=$(load "eard_${kind}_$c" "$SOCK" "$c" "$T/$kind.jsonl")
+		emit "checks_${kind}_$c" "$(jq -n --argjson f "$f" --argjson e "$e" \
+		    --arg cmd "loadgen -u eard.sock -c $c -d $DUR -r $kind.jsonl" \
+		    '{connections: $e.connections, rps: $e.rps,
+		      floor_rps: $f.rps, ratio: ($e.rps / $f.rps),
+		      p50_us: $e.p50_us, p99_us: $e.p99_us, max_us: $e.max_us,
+		      floor_p99_us: $f.p99_us,
+		      errors: ($e.errors + $e.status_5xx),
+		      non_2xx: ($e.status_4xx + $e.status_5xx), cmd: $cmd,
+		      baseline_cmd: "floor floor.sock verdict.json; same loadgen"}')"
+	done
+done
+kill -TERM "$FLOOR_PID" 2>/dev/null
+wait "$FLOOR_PID" 2>/dev/null
+FLOOR_PID=
+
+# ------------------------------------------------------- SQL per check
+"${PSQL[@]}" -f "$ROOT/bench/sql/check.sql" >/dev/null
+cat >"$T/pgbench.sql" <<'SQL'
+\set day random(0, 1460)
+WITH f AS (SELECT bench_chip_facts(
+	'{"name": "NVIDIA H100 SXM", "performance": [{"format": "fp8", "bits": 8, "dense_tops": 1979}, {"format": "bf16", "bits": 16, "dense_tops": 989.5}], "die_area_mm2": 814, "io_bandwidth_gbs": 900, "memory_bandwidth_gbs": 3350, "datacenter": true}',
+	'CN', 'Acme Distribution', 'CN') AS f,
+	DATE '2022-09-01' + :day AS d),
+c AS (SELECT r.eccn FROM classification_rules r, f
+	WHERE r.item = 'chip' AND r.valid @> f.d AND bench_pred(r.predicate, f.f, f.d)
+	ORDER BY r.precedence DESC LIMIT 1)
+SELECT (SELECT eccn FROM c), r.rule_id, r.reason, r.review_policy, r.citation
+FROM licence_requirements r, f
+WHERE r.item = 'chip' AND r.valid @> f.d
+  AND (r.eccns IS NULL OR EXISTS (SELECT 1 FROM c, unnest(r.eccns) e
+	WHERE c.eccn = e OR c.eccn LIKE e || '.%'))
+  AND bench_pred(r.predicate, f.f, f.d) IS NOT FALSE;
+SQL
+"$(pg_bindir)/pgbench" -h "$T/run" -U postgres -n -c 16 -j 2 -T "$DUR" \
+    -f "$T/pgbench.sql" eard >"$T/pgbench.log" 2>&1 || { cat "$T/pgbench.log" >&2; exit 1; }
+tps=$(sed -n 's/^tps = \([0-9.]*\) .*/\1/p' "$T/pgbench.log" | head -n 1)
+lat=$(sed -n 's/^latency average = \([0-9.]*\) ms/\1/p' "$T/pgbench.log")
+e16=$(jq .rps "$OUT/checks_chip_16.json")
+emit sql_per_check "{\"tps\": $tps, \"latency_avg_ms\": $lat, \"connections\": 16,
+    \"eard_rps\": $e16, \"ratio\": $(jq -n "$e16 / $tps"),
+    \"cmd\": \"pgbench -n -c 16 -j 2 -T $DUR -f pgbench.sql (bench/run.sh, bench/sql/check.sql)\"}"
+
+# ---------------------------------------------------------------- screening
+s=$(load screen_1 "$SOCK" 1 "$T/screen.jsonl")
+emit screen_1 "$(jq -n --argjson s "$s" --argjson n "$nparties" \
+    --arg cmd "loadgen -u eard.sock -c 1 -d $DUR -r screen.jsonl" \
+    '{parties: $n, rps: $s.rps, p50_us: $s.p50_us, p90_us: $s.p90_us,
+      p99_us: $s.p99_us, max_us: $s.max_us,
+      errors: ($s.errors + $s.status_5xx), cmd: $cmd}')"
+
+# -------------------------------------------------------------------- batch
+best=
+for _ in 1 2 3; do
+	s=$(curl -s -o "$T/batch.out" -w '%{http_code} %{time_total}' \
+	    --unix-socket "$SOCK" -H 'Content-Type: application/json' \
+	    --data-binary @"$T/batch.json" http://eard/v1/checks/batch)
+	[ "${s% *}" = 200 ] || { say "batch: HTTP ${s% *}: $(head -c 300 "$T/batch.out")"; }
+	ms=$(jq -n "${s#* } * 1000 | floor")
+	[ -z "$best" ] || [ "$ms" -lt "$best" ] && best=$ms
+done
+emit batch_10000 "{\"ms\": $best, \"checks\": 10000, \"status\": ${s% *},
+    \"results\": $(jq '.results | length' "$T/batch.out" 2>/dev/null || echo 0),
+    \"cmd\": \"curl --data-binary @batch.json /v1/checks/batch (best of 3)\"}"
+
+# ---------------------------------------------------------------- RSS
+rss=$(awk '/^VmRSS/ {print $2}' "/proc/$EARD_PID/status")
+hwm=$(awk '/^VmHWM/ {print $2}' "/proc/$EARD_PID/status")
+emit rss "{\"rss_kb\": $rss, \"hwm_kb\": $hwm, \"parties\": $nparties,
+    \"cmd\": \"grep VmRSS /proc/\$(pidof eard)/status after the runs above\"}"
+
+# ---------------------------------------------------------- rules swap
+load swap_16 "$SOCK" 16 "$T/chip.jsonl" >"$T/swap.json" &
+lpid=$!
+swaps=0
+for i in $(seq 1 $((DUR * 2))); do
+	sleep 0.25
+	if [ $((i % 2)) = 0 ]; then
+		kill -HUP "$EARD_PID"
+	else
+		"${PSQL[@]}" -c "NOTIFY rules_changed"
+	fi
+	swaps=$((swaps + 1))
+done
+wait "$lpid"
+emit rules_swap "$(jq --argjson n "$swaps" \
+    --arg cmd "loadgen -c 16 -r chip.jsonl while NOTIFY rules_changed / SIGHUP every 0.25 s" \
+    '{swaps: $n, rps: .rps, p99_us: .p99_us, max_us: .max_us,
+      failed: (.errors + .status_5xx), non_2xx: (.status_4xx + .status_5xx),
+      cmd: $cmd}' "$T/swap.json")"
+
+# --------------------------------------------------------------- growth
+# Synthetic rules: copies of every classification rule that never fires
+# (a TPP floor no chip has) and of every requirement scoped to a synthetic
+# ECCN, plus letter-like requirements every chip check must evaluate
+# (eccns NULL, an exporter no request names). They change no verdict.
+base_rules=$("${PSQL[@]}" -c "SELECT (SELECT count(*) FROM classification_rules) +
+    (SELECT count(*) FROM licence_requirements)")
+grow_rules() {
+	local k=$1
+	"${PSQL[@]}" <<SQL
+DELETE FROM classification_rules WHERE rule_id LIKE 'SYN-%';
+DELETE FROM licence_requirements WHERE rule_id LIKE 'SYN-%';
+INSERT INTO classification_rules (rule_id, version, eccn, item, precedence,
+    predicate, valid, source_id, citation, text)
+SELECT 'SYN-' || g || '-' || c.rule_id, c.version, 'SYN' || g || '.' || c.eccn,
+    c.item, c.precedence,
+    jsonb_build_array('all', jsonb_build_array('ge', 'tpp', 1e12 + g), c.predicate),
+    c.valid, c.source_id, c.citation, 'synthetic (bench)'
+FROM classification_rules c, generate_series(1, $k - 1) g
+WHERE c.rule_id NOT LIKE 'SYN-%';
+INSERT INTO licence_requirements (rule_id, version, kind, reason, item, eccns,
+    predicate, effect, exceptions, review_policy, compliance, valid, source_id,
+    citation, text)
+SELECT 'SYN-' || g || '-' || r.rule_id, r.version, r.kind, r.reason, r.item,
+    CASE WHEN r.eccns IS NULL THEN NULL
+	ELSE ARRAY(SELECT 'SYN' || g || '.' || e FROM unnest(r.eccns) e) END,
+    CASE WHEN r.eccns IS NULL THEN jsonb_build_array('all',
+	jsonb_build_array('in', 'exporter', jsonb_build_array('syn exporter ' || g)),
+	r.predicate) ELSE r.predicate END,
+    r.effect, r.exceptions, r.review_policy, r.compliance, r.valid,
+    r.source_id, r.citation, 'synthetic (bench)'
+FROM licence_requirements r, generate_series(1, $k - 1) g
+WHERE r.rule_id NOT LIKE 'SYN-%';
+NOTIFY rules_changed;
+SQL
+}
+growth_run() {
+	local name=$1 extra=$2
+	sleep 1
+	load warm "$SOCK" 4 "$T/chip.jsonl" >/dev/null
+	r=$(load "$name" "$SOCK" 16 "$T/chip.jsonl")
+	emit "$name" "$(jq -n --argjson r "$r" --argjson x "$extra" \
+	    '$x + {rps: $r.rps, p50_us: $r.p50_us, p99_us: $r.p99_us,
+	      errors: ($r.errors + $r.status_5xx)}')"
+}
+growth_run growth_rules_1x "{\"rules\": $base_rules, \"factor\": 1}"
+for k in 10 100; do
+	grow_rules "$k" >/dev/null
+	growth_run "growth_rules_${k}x" "{\"rules\": $(("$base_rules" * k)), \"factor\": $k,
+	    \"cmd\": \"bench/run.sh grow_rules $k; loadgen -c 16 -r chip.jsonl\"}"
+done
+grow_rules 1 >/dev/null
+
+# The same eard with audit_mode = async: what matching, deciding and the
+# transport cost without waiting for the decision log's COMMIT.
+eard_stop
+sed -i 's/^audit_mode = durable/audit_mode = async/' "$T/eard.conf"
+eard_start
+ready
+load warm "$SOCK" 4 "$T/chip.jsonl" >/dev/null
+s=$(load screen_1_async "$SOCK" 1 "$T/screen.jsonl")
+c=$(load chip_16_async "$SOCK" 16 "$T/chip.jsonl")
+emit async "$(jq -n --argjson s "$s" --argjson c "$c" \
+    '{screen_p50_us: $s.p50_us, screen_p99_us: $s.p99_us,
+      chip16_rps: $c.rps, chip16_p50_us: $c.p50_us, chip16_p99_us: $c.p99_us,
+      errors: ($s.errors + $s.status_5xx + $c.errors + $c.status_5xx),
+      cmd: "audit_mode = async; loadgen -c 1 -r screen.jsonl; loadgen -c 16 -r chip.jsonl"}')"
+eard_stop
+sed -i 's/^audit_mode = async/audit_mode = durable/' "$T/eard.conf"
+eard_start
+ready
+
+# 10x parties: every listed party nine more times, each copy with another
+# party's first word added and its own entity number, imported as a new
+# version of the list.
+sbase=$(jq .p50_us "$OUT/screen_1.json")
+jq -c '.results as $r | ($r | length) as $n | .results = [range(0; 10) as $k |
+    $r | to_entries[] | .value + (if $k == 0 then {} else {
+	name: (.value.name + " " + ($r[(.key * 7 + $k * 131) % $n].name |
+	    split(" ")[0])),
+	entity_number: ((.value.entity_number // "") + "-S" + ($k | tostring)),
+	alt_names: [(.value.alt_names // [])[] + " S" + ($k | tostring)]} end)]' \
+    "$CSL" >"$T/csl10.json"
+timed "$EARCTL" --database "$IMP" import csl "$T/csl10.json"
+n10=$("${PSQL[@]}" -c "SELECT count(*) FROM parties p JOIN list_versions v ON
+    v.id = p.list_version WHERE v.id = (SELECT max(id) FROM list_versions)")
+# Start again: ready once the 10x index is built.
+eard_stop
+t0=$(now_ns)
+eard_start
+ready
+start10=$(ms_since "$t0")
+load warm "$SOCK" 1 "$T/screen.jsonl" >/dev/null
+s=$(load screen_1_parties10x "$SOCK" 1 "$T/screen.jsonl")
+rss10=$(awk '/^VmRSS/ {print $2}' "/proc/$EARD_PID/status")
+emit growth_parties_10x "$(jq -n --argjson s "$s" --argjson n "$n10" \
+    --argjson ms "$ms" --argjson b "$sbase" --argjson rss "$rss10" \
+    --argjson st "$start10" \
+    '{parties: $n, import_ms: $ms, startup_ms: $st, p50_us: $s.p50_us, p99_us: $s.p99_us,
+      base_p50_us: $b, slope: ($s.p50_us / $b), rss_kb: $rss,
+      errors: ($s.errors + $s.status_5xx),
+      cmd: "import csl csl10.json (10x synthetic); loadgen -c 1 -r screen.jsonl"}')"
+
+eard_stop
+
+# ---------------------------------------------------------------- the table
+machine=$(printf '%s nproc, %s, %s MiB' "$(nproc)" \
+    "$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)" \
+    "$(awk '/^MemTotal/ {print int($2 / 1024)}' /proc/meminfo)")
+jq -s -c . "$OUT"/*.json >"$T/all.json"
+jq -n --arg m "$machine" --arg d "$(date -u +%Y-%m-%dT%H:%MZ)" \
+    --arg data "$DATA" --arg dur "$DUR" \
+    '{machine: $m, date: $d, data: $data, seconds_per_run: ($dur | tonumber)}' \
+    >"$OUT/machine.json"
+"$ROOT/bench/table.sh" "$OUT" >"$T/table.md" || exit 1
+awk -v f="$T/table.md" '
+	/<!-- bench:begin -->/ { print; while ((getline l < f) > 0) print l; skip = 1; next }
+	/<!-- bench:end -->/ { skip = 0 }
+	!skip' "$ROOT/bench/BENCHMARKS.md" >"$T/BENCHMARKS.md" &&
+    cp "$T/BENCHMARKS.md" "$ROOT/bench/BENCHMARKS.md"
+say "bench/BENCHMARKS.md regenerated"

@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# bench/table.sh OUTDIR: the markdown table of bench/BENCHMARKS.md from the
+# JSON files bench/run.sh wrote (one per measurement), each row with its
+# target and whether it was met.
+set -eu
+D=$1
+j() { jq -r "$2" "$D/$1.json" 2>/dev/null || echo "n/a"; }
+# row WHAT FIGURE BASELINE RATIO TARGET MET CMD
+row() { printf '| %s | %s | %s | %s | %s | %s | `%s` |\n' "$@"; }
+met() { if [ "$1" = true ]; then echo "met"; else echo "**missed**"; fi; }
+
+echo "Machine: $(j machine .machine). Data: $(j machine .data)."
+echo "Run: $(j machine .date), $(j machine .seconds_per_run) s per load run."
+echo
+echo '| measurement | eard | baseline | ratio | target | | reproduce |'
+echo '| --- | --- | --- | --- | --- | --- | --- |'
+for k in chip weights; do
+	for c in 16 64; do
+		f=checks_${k}_$c
+		[ -f "$D/$f.json" ] || continue
+		if [ "$c" = 16 ]; then
+			ok=$(j "$f" '.ratio >= 0.7 and .p99_us < 2000 and .errors == 0')
+			tgt="≥ 0.7 × floor, p99 < 2 ms"
+		else
+			ok=$(j "$f" '.ratio >= 0.7 and .errors == 0')
+			tgt="≥ 0.7 × floor"
+		fi
+		row "$k checks, $c conns" \
+		    "$(j "$f" '"\(.rps | floor) req/s, p50 \(.p50_us) µs, p99 \(.p99_us) µs"')" \
+		    "floor $(j "$f" '"\(.floor_rps | floor) req/s, p99 \(.floor_p99_us) µs"')" \
+		    "$(j "$f" '.ratio * 100 | round / 100')" "$tgt" "$(met "$ok")" \
+		    "$(j "$f" .cmd)"
+	done
+done
+row "SQL per check (pgbench), 16 conns" \
+    "$(j sql_per_check '"\(.eard_rps | floor) req/s"')" \
+    "$(j sql_per_check '"\(.tps | floor) tps, avg \(.latency_avg_ms) ms"')" \
+    "$(j sql_per_check '.ratio * 10 | round / 10')" "≥ 5 × SQL" \
+    "$(met "$(j sql_per_check '.ratio >= 5')")" "$(j sql_per_check .cmd)"
+row "screening, 1 conn, $(j screen_1 .parties) parties" \
+    "$(j screen_1 '"p50 \(.p50_us) µs, p99 \(.p99_us) µs, \(.rps | floor) req/s"')" \
+    "peer matcher 110 µs in-process" "$(j screen_1 '.p50_us / 110 * 100 | round / 100')" \
+    "p50 < 100 µs" "$(met "$(j screen_1 '.p50_us < 100 and .errors == 0')")" \
+    "$(j screen_1 .cmd)"
+row "same, audit_mode = async (no COMMIT wait)" \
+    "$(j async '"p50 \(.screen_p50_us) µs, p99 \(.screen_p99_us) µs"')" \
+    "peer matcher 110 µs in-process" "$(j async '.screen_p50_us / 110 * 100 | round / 100')" \
+    "p50 < 100 µs" "$(met "$(j async '.screen_p50_us < 100')")" "$(j async .cmd)"
+row "chip checks, 16 conns, audit_mode = async" \
+    "$(j async '"\(.chip16_rps | floor) req/s, p50 \(.chip16_p50_us) µs, p99 \(.chip16_p99_us) µs"')" \
+    "floor $(j checks_chip_16 '.floor_rps | floor') req/s" \
+    "$(jq -n "$(j async .chip16_rps) / $(j checks_chip_16 .floor_rps) * 100 | round / 100" 2>/dev/null)" \
+    "(diagnostic)" "" "$(j async .cmd)"
+row "batch of 10,000 checks" "$(j batch_10000 '"\(.ms) ms (HTTP \(.status))"')" \
+    "" "" "< 500 ms" "$(met "$(j batch_10000 '.ms < 500 and .status == 200')")" \
+    "$(j batch_10000 .cmd)"
+row "CCL import ($(j import_ccl '.bytes / 1048576 | floor') MiB XML)" \
+    "$(j import_ccl '"\(.ms) ms"')" "xmllint --stream $(j import_ccl .xmllint_ms) ms" \
+    "$(j import_ccl '.ratio * 10 | round / 10')" "≤ 2 × xmllint" \
+    "$(met "$(j import_ccl '.ratio <= 2')")" "$(j import_ccl .cmd)"
+row "CSL import ($(j import_csl .parties) parties)" \
+    "$(j import_csl '"\(.ms) ms"')" "plain COPY $(j import_csl .copy_ms) ms" \
+    "$(j import_csl '.ratio * 10 | round / 10')" "< 2000 ms" \
+    "$(met "$(j import_csl '.ms < 2000')")" "$(j import_csl .cmd)"
+row "rules import ($(j import_rules .packs) packs)" "$(j import_rules '"\(.ms) ms"')" \
+    "" "" "" "" "$(j import_rules .cmd)"
+row "start-up to ready" "$(j startup '"\(.ms) ms"')" "" "" "< 500 ms" \
+    "$(met "$(j startup '.ms < 500')")" "$(j startup .cmd)"
+row "resident memory, everything loaded" \
+    "$(j rss '"\(.rss_kb / 1024 | floor) MiB (peak \(.hwm_kb / 1024 | floor) MiB)"')" \
+    "" "" "< 64 MiB" "$(met "$(j rss '.rss_kb < 65536')")" "$(j rss .cmd)"
+row "rules swap under load" \
+    "$(j rules_swap '"\(.swaps) swaps, \(.failed) failed, \(.rps | floor) req/s, p99 \(.p99_us) µs"')" \
+    "" "" "0 failed" "$(met "$(j rules_swap '.failed == 0 and .non_2xx == 0 and .rps > 0')")" \
+    "$(j rules_swap .cmd)"
+b=$(j growth_rules_1x .rps)
+for k in 10 100; do
+	f=growth_rules_${k}x
+	[ -f "$D/$f.json" ] || continue
+	row "chip checks with ${k}× rules ($(j "$f" .rules) rules)" \
+	    "$(j "$f" '"\(.rps | floor) req/s, p50 \(.p50_us) µs"')" \
+	    "1×: $(printf '%.0f' "$b") req/s" \
+	    "$(jq -n "$(j "$f" .rps) / $b * 100 | round / 100")" "slope reported" "" \
+	    "$(j "$f" .cmd)"
+done
+row "screening with 10× parties ($(j growth_parties_10x .parties))" \
+    "$(j growth_parties_10x '"p50 \(.p50_us) µs, p99 \(.p99_us) µs; import \(.import_ms) ms; start-up \(.startup_ms) ms; RSS \(.rss_kb / 1024 | floor) MiB"')" \
+    "1×: p50 $(j growth_parties_10x .base_p50_us) µs" \
+    "$(j growth_parties_10x '.slope * 100 | round / 100')" "slope reported" "" \
+    "$(j growth_parties_10x .cmd)"
