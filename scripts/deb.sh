@@ -18,8 +18,9 @@ else
 	tar -c --exclude='./build*' --exclude=./var . | tar -x -C "$out/src/eard-$version"
 fi
 cd "$out/src/eard-$version"
-dpkg-buildpackage -us -uc -b >"$out/build.log" 2>&1 ||
+DEB_BUILD_OPTIONS="parallel=$(nproc) ${DEB_BUILD_OPTIONS:-}" \
+    dpkg-buildpackage -us -uc -b >"$out/build.log" 2>&1 ||
     { tail -n 40 "$out/build.log" >&2; exit 1; }
-mv ../eard_"$version"*.deb ../eard_"$version"*.changes ../eard_"$version"*.buildinfo "$out/" 2>/dev/null || true
-rm -f "$out"/eard-dbgsym_*.deb.keep
+mv ../eard*_"$version"*.deb ../eard_"$version"*.changes \
+    ../eard_"$version"*.buildinfo "$out/" 2>/dev/null || true
 ls "$out"/eard_"$version"*.deb
