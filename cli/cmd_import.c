@@ -54,11 +54,22 @@ import_rules(struct cmd_ctx *ctx, PGconn *conn, const struct import_opts *o,
     char **files, size_t n, char **cause)
 {
 	struct rulepack_report	r;
+	char			*prev = NULL, *prev_version = NULL, *why = NULL;
+	bool			 impact = true;
 
+	/* The rules before the import, for the impact run (cmd_impact.c). */
+	if (cmd_impact_previous(conn, &prev, &prev_version, &why) != 0) {
+		cli_warnx("no impact run: %s", why);
+		free(why);
+		impact = false;
+	}
 	memset(&r, 0, sizeof r);
 	if (rulepack_import_files(conn, files, n, import_rng_path(o), &r,
-	    cause) != 0)
+	    cause) != 0) {
+		free(prev);
+		free(prev_version);
 		return (-1);
+	}
 	if (ctx->format == CLI_FORMAT_JSON)
 		printf("{\"kind\":\"rules\",\"files\":%zu,\"imported\":%zu,"
 		    "\"unchanged\":%zu,\"rows\":%zu}\n", r.files, r.imported,
@@ -66,6 +77,10 @@ import_rules(struct cmd_ctx *ctx, PGconn *conn, const struct import_opts *o,
 	else
 		printf("rules: %zu files, %zu imported, %zu unchanged, %zu "
 		    "rule rows\n", r.files, r.imported, r.unchanged, r.rows);
+	if (r.imported > 0 && impact)
+		cmd_impact_after_import(ctx, conn, prev, prev_version);
+	free(prev);
+	free(prev_version);
 	return (0);
 }
 

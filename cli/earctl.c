@@ -113,6 +113,7 @@ const struct cmd_entry cmd_table[] = {
 	  "Without NAME, list the reports. --svg draws chip-map, "
 	  "compute-frontier and open-lag as SVG on standard output.",
 	  cmd_audit_report_exec },
+	{ "report impact", "report impact [--from DATE] [--to DATE] [--as-of DATE] [--from-ruleset VERSION] [--to-ruleset VERSION] [--destinations CC,...] [--recipient-hq CC] [--exporter NAME [--exporter-country CC]] [--all] [--format table|csv|json]", "Which registered models and chips, for which destinations of the watch list, change verdict between two dates (--from, --to) or two ruleset versions (--from-ruleset, --to-ruleset, as of --as-of), with the requirements, exceptions and enforcement postures that changed it. Determined by earctl on the database's rules, for a neutral recipient headquartered in the destination. Without a date or version, shows the run kept after the latest rules import (impact_runs).", cmd_impact_exec },
 	{ "token create", "token create --role pipeline|counsel|analyst|admin --name NAME [--expires 90d|12h|YYYY-MM-DD|never]", "Create a bearer token for eard's TCP listener and print it once; only a salted SHA-256 is stored (tokens table, as eard_admin). Expires in 90 days unless --expires says otherwise.", cmd_token_create_exec },
 	{ "token list", "token list", "List the bearer tokens: name, role, live, expired or revoked, and when (never the tokens themselves).", cmd_token_list_exec },
 	{ "token revoke", "token revoke NAME", "Revoke the live token NAME; eard refuses it from the next request (NOTIFY tokens_changed).", cmd_token_revoke_exec },

@@ -262,4 +262,48 @@ char	*cmd_text_format(json_t *);
 int	 cmd_diff_ecfr_exec(struct cmd_ctx *, int, char **);
 char	*cmd_diff_words(const char *, const char *);
 
+/*
+ * cmd_impact.c: earctl report impact (issue #7). Which registry models and
+ * chips, for which watched destinations, change verdict between two sides,
+ * each a ruleset and an as_of date, and the requirements, exceptions and
+ * enforcement postures that changed it. Computed with libear, not in SQL.
+ *
+ * cmd_impact_diff() compares two verdict bodies (verdict_to_json()): NULL
+ * when neither the verdict nor the regulation text's verdict changed (and,
+ * with all, no rule changed), else a new object {from_verdict, to_verdict,
+ * from_text_verdict, to_text_verdict, from_eccn, to_eccn, flipped,
+ * changed: [{type, id, change, from, to, citation, rule}]}.
+ * cmd_impact_compute() runs items ([{kind: "chip"|"model", id, name,
+ * facts}], facts as in models_current / chips_current) x destinations on
+ * both sides: a new object {from, to, destinations, recipient, items,
+ * checks, count, flips: [diff + kind, id, item, destination], errors}.
+ * Both are pure. The import hook: cmd_impact_previous() before the import
+ * (*text, *version: the rules document and its ruleset version, both NULL
+ * when there were no rules; caller frees), cmd_impact_after_import() after
+ * it with them (stores a run in impact_runs and prints one line; never
+ * fails the import).
+ */
+struct cmd_impact_side {
+	const struct ruleset	*rs;
+	ear_date		 as_of;
+};
+struct cmd_impact_opts {
+	const char *const	*destinations;
+	size_t			 ndestinations;
+	const char		*recipient_hq;	/* NULL: the destination */
+	const char		*exporter;	/* NULL: no exporter named */
+	const char		*exporter_country;
+	bool			 all;		/* also same verdict, rules differ */
+};
+extern const char *const cmd_impact_watch[];	/* the default watch list */
+extern const size_t cmd_impact_nwatch;
+int	 cmd_impact_exec(struct cmd_ctx *, int, char **);
+json_t	*cmd_impact_diff(const json_t *, const json_t *, bool);
+json_t	*cmd_impact_compute(const struct cmd_impact_side *,
+	     const struct cmd_impact_side *, const json_t *,
+	     const struct cmd_impact_opts *);
+int	 cmd_impact_previous(PGconn *, char **, char **, char **) MUSTCHECK;
+void	 cmd_impact_after_import(struct cmd_ctx *, PGconn *, const char *,
+	     const char *);
+
 #endif /* EARCTL_H */
