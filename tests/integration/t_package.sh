@@ -117,7 +117,7 @@ t_eq "earctl status through the activated socket says ready" "$ok" 0
 grep -q "socket from systemd" "$T/act.log" && t_ok "eard took the socket from systemd (LISTEN_FDS)" ||
     t_fail "eard took the socket from systemd (LISTEN_FDS)" "$(tail -n 3 "$T/act.log")"
 t_eq "eard runs as the eard user" \
-    "$(ps -o user= -C eard | sort -u | head -n 1)" eard
+    "$(ps -o user= -p "$ACT_PID" | tr -d " ")" eard
 # A first check (15 CFR 774 Supp. 1, 3A090.a; 88 FR 73458): H100 SXM to CN
 # on 2024-06-01 needs a licence; earctl exits 20.
 "$EARCTL" --socket "$ASOCK" check chip --tops fp8=1979 --die-area 814 \
