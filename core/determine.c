@@ -800,7 +800,9 @@ det_listing_policy(const char *text)
 	if (strcasestr(text, "policy of denial") != NULL &&
 	    strcasestr(text, "presumption") == NULL)
 		return ("policy_of_denial");
-	if (strcasestr(text, "presumption of denial") != NULL)
+	/* The lists write both "of" and "for" (YMTC, 87 FR 77508). */
+	if (strcasestr(text, "presumption of denial") != NULL ||
+	    strcasestr(text, "presumption for denial") != NULL)
 		return ("presumption_of_denial");
 	if (strcasestr(text, "case-by-case") != NULL ||
 	    strcasestr(text, "case by case") != NULL)
@@ -824,7 +826,12 @@ det_listing_json(const struct check_listing *l, const char *pol)
 	    "exceptions", 0));
 }
 
-/* Screening hits: the Entity List and friends, and hits to review. */
+/*
+ * Screening hits: the Entity List and friends, and hits to review. A match
+ * on an export list requires a licence (15 CFR 744.11) whatever weaker or
+ * other-regime hits sit beside it; those add notes, and make the verdict
+ * needs_review only when no listing requires a licence.
+ */
 static void
 det_screening(struct det *dt, struct outcome *o, json_t *screening,
     bool not_subject)
@@ -833,6 +840,8 @@ det_screening(struct det *dt, struct outcome *o, json_t *screening,
 	size_t				 i;
 	int				 rank;
 	const char			*pol;
+	enum verdict_kind		 before = o->kind;
+	bool				 listed = false, review = false;
 
 	for (i = 0; i < dt->c->nlistings; i++) {
 		l = &dt->c->listings[i];
@@ -868,8 +877,7 @@ det_screening(struct det *dt, struct outcome *o, json_t *screening,
 			    l->list != NULL ? l->list : "the Entity List");
 			rank = det_policy_rank(pol);
 			o->policy = det_stricter(o->policy, rank);
-			if (o->kind != VERDICT_REVIEW)
-				o->kind = VERDICT_REQUIRED;
+			listed = true;
 		} else {
 			det_note(o->notes, "the recipient %s \"%s\" on %s "
 			    "(score %.2f): counsel must review the party%s",
@@ -879,9 +887,13 @@ det_screening(struct det *dt, struct outcome *o, json_t *screening,
 			    l->score, l->export_list ? "" :
 			    " (not an EAR list: another regime such as OFAC "
 			    "applies)");
-			o->kind = VERDICT_REVIEW;
+			review = true;
 		}
 	}
+	if (listed && before != VERDICT_REVIEW)
+		o->kind = VERDICT_REQUIRED;
+	else if (listed || review)
+		o->kind = VERDICT_REVIEW;
 }
 
 /* Published weights and publication: step 1 (15 CFR 734.7, 734.3(b)(3)). */

@@ -169,8 +169,9 @@ t_eq "report rescreen: unchanged parties are not listed" \
     "$(grep -c ',YMTC,' "$T/rescreen.csv")" 0
 
 # Checks screen the recipient. An A800 to China on 2023-01-01 needs no
-# licence by itself (expert case C03) but Huawei is on the Entity List:
-# 15 CFR 744.11 and Supp. 4 to Part 744, 84 FR 22963 (2019-05-21).
+# licence by itself (expert case C03) but Yangtze Memory Technologies is on
+# the Entity List (15 CFR 744 Supp. 4, 87 FR 77508, 2022-12-19): a licence
+# for all items subject to the EAR, presumption of denial.
 a800='"chip": {"name": "NVIDIA A800 SXM4", "performance": [{"format":
     "fp16", "bits": 16, "dense_tops": 312}], "die_area_mm2": 826,
     "io_bandwidth_gbs": 400, "memory_bandwidth_gbs": 2039,
@@ -182,19 +183,24 @@ t_eq "A800 to an unlisted customer in CN: no licence (C03)" \
     "$(jqr .verdict)" no_license_required
 req POST /v1/checks/chip "{\"as_of\": \"2023-01-01\", \"destination\": \"CN\",
     $a800, \"export_type\": \"export\", \"recipient\": {\"name\":
-    \"Huawei Technologies Co Ltd\", \"headquarters\": \"CN\"}}"
-printf '%s' "$BODY" >"$T/huawei.json"
-t_eq "A800 to Huawei: license_required (Entity List)" \
+    \"Yangtze Memory Technologies Company Limited\",
+    \"headquarters\": \"CN\"}}"
+printf '%s' "$BODY" >"$T/check.json"
+t_eq "A800 to YMTC: license_required (Entity List)" \
     "$(jqr .verdict)" license_required
 t_eq "the requirement quotes the list's own words" \
-    "$(jqr '[.. | strings | select(test("For all items subject to the EAR, see"))] | length > 0')" true
-t_eq "the requirement cites the FR notice (84 FR 22963)" \
-    "$(jqr '[.. | strings | select(test("84 FR 22963"))] | length > 0')" true
+    "$(jqr '[.requirements[] | select(.kind == "entity_list") | .note] |
+    any(test("For All Items Subject to the EAR"))')" true
+t_eq "the requirement cites the FR notice (87 FR 77508)" \
+    "$(jqr '[.requirements[] | select(.kind == "entity_list") | .citation] |
+    any(test("87 FR 77508"))')" true
+t_eq "the review policy is the list's (presumption of denial)" \
+    "$(jqr .review_policy)" presumption_of_denial
 req POST /v1/checks/weights '{"as_of": "2025-06-01", "destination": "CN",
     "release": "export", "model": {"name": "Meta Llama 3.1 405B",
     "published": true, "training_ops": 3.8e+25}, "export_type": "export",
-    "recipient": {"name": "Huawei Technologies Co Ltd",
+    "recipient": {"name": "Yangtze Memory Technologies Co Ltd",
     "headquarters": "CN"}}'
-t_eq "published weights to Huawei stay not_subject (15 CFR 734.7)" \
+t_eq "published weights to YMTC stay not_subject (15 CFR 734.7)" \
     "$(jqr .verdict)" not_subject
 it_done
