@@ -155,6 +155,49 @@ impact_req_state(const json_t *r)
 	return (s);
 }
 
+/* Has changed an entry of this type, id and change already? */
+static bool
+impact_has_change(const json_t *changed, const char *type, const char *id,
+    const char *change)
+{
+	const json_t	*x;
+	size_t		 i;
+
+	json_array_foreach(changed, i, x) {
+		if (impact_same(impact_str(x, "type"), type) &&
+		    impact_same(impact_str(x, "id"), id) &&
+		    impact_same(impact_str(x, "change"), change))
+			return (true);
+	}
+	return (false);
+}
+
+/*
+ * The review policy rules (a requirement's review_policy_rule, e.g. 91 FR
+ * 1684's case-by-case policy) that one side applies and the other not.
+ */
+static void
+impact_diff_policy(json_t *changed, const json_t *x, const json_t *y)
+{
+	const json_t	*pa, *pb;
+	const char	*ida, *idb;
+
+	pa = x != NULL ? json_object_get(x, "review_policy_rule") : NULL;
+	pb = y != NULL ? json_object_get(y, "review_policy_rule") : NULL;
+	ida = impact_str(pa, "id");
+	idb = impact_str(pb, "id");
+	if (impact_same(ida, idb))
+		return;
+	if (ida != NULL && !impact_has_change(changed, "review_policy", ida,
+	    "removed"))
+		impact_change(changed, "review_policy", ida,
+		    impact_str(x, "review_policy"), NULL, pa, NULL);
+	if (idb != NULL && !impact_has_change(changed, "review_policy", idb,
+	    "added"))
+		impact_change(changed, "review_policy", idb, NULL,
+		    impact_str(y, "review_policy"), NULL, pb);
+}
+
 /* Requirements (enforced, or the text's) present or stated differently. */
 static void
 impact_diff_reqs(json_t *changed, const char *type, const json_t *ra,
@@ -172,6 +215,8 @@ impact_diff_reqs(json_t *changed, const char *type, const json_t *ra,
 		sb = impact_req_state(y);
 		if (!impact_same(sa, sb))
 			impact_change(changed, type, id, sa, sb, x, y);
+		if (strcmp(type, "requirement") == 0)
+			impact_diff_policy(changed, x, y);
 		free(sa);
 		free(sb);
 	}
@@ -181,6 +226,8 @@ impact_diff_reqs(json_t *changed, const char *type, const json_t *ra,
 			continue;
 		sb = impact_req_state(y);
 		impact_change(changed, type, id, NULL, sb, NULL, y);
+		if (strcmp(type, "requirement") == 0)
+			impact_diff_policy(changed, NULL, y);
 		free(sb);
 	}
 }
@@ -992,7 +1039,6 @@ cmd_impact_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	struct impact_load	 a, b;
 	struct cmd_impact_side	 sa, sb;
 	struct cmd_impact_opts	 o;
-	const char		*dopt = NULL;
 	char			**dests = NULL, *cause = NULL, hq[3];
 	size_t			 ndests = 0;
 	ear_date		 as_of = date_today(), from, to;
@@ -1037,15 +1083,25 @@ cmd_impact_exec(struct cmd_ctx *ctx, int argc, char **argv)
 			b.want = optarg;
 			break;
 		case 'd':
-			dopt = optarg;
+			impact_free_destinations(dests, ndests);
+			dests = NULL;
+			if (impact_parse_destinations(optarg, &dests, &ndests,
+			    &cause) != 0) {
+				rc = -cli_usage_error(ctx, "--destinations: %s",
+				    cause);
+				free(cause);
+				cause = NULL;
+			}
 			break;
 		case 'r':
 			if (strlen(optarg) != 2 ||
 			    !isalpha((unsigned char)optarg[0]) ||
-			    !isalpha((unsigned char)optarg[1]))
-				return (cli_usage_error(ctx, "--recipient-hq: "
+			    !isalpha((unsigned char)optarg[1])) {
+				rc = -cli_usage_error(ctx, "--recipient-hq: "
 				    "want an ISO 3166-1 alpha-2 code, not "
-				    "\"%s\"", optarg));
+				    "\"%s\"", optarg);
+				break;
+			}
 			hq[0] = (char)toupper((unsigned char)optarg[0]);
 			hq[1] = (char)toupper((unsigned char)optarg[1]);
 			hq[2] = '\0';
@@ -1068,18 +1124,23 @@ cmd_impact_exec(struct cmd_ctx *ctx, int argc, char **argv)
 			else if (strcmp(optarg, "json") == 0)
 				ctx->format = CLI_FORMAT_JSON;
 			else
-				return (cli_usage_error(ctx, "--format: want "
-				    "table, csv or json, not \"%s\"", optarg));
+				rc = -cli_usage_error(ctx, "--format: want "
+				    "table, csv or json, not \"%s\"", optarg);
 			break;
 		default:
-			return (cli_usage_error(ctx, NULL));
+			rc = -cli_usage_error(ctx, NULL);
+			break;
 		}
-		if (rc != 0)
+		if (rc != 0) {
+			impact_free_destinations(dests, ndests);
 			return (-rc);
+		}
 	}
-	if (optind != argc)
+	if (optind != argc) {
+		impact_free_destinations(dests, ndests);
 		return (cli_usage_error(ctx, "unexpected argument \"%s\"",
 		    argv[optind]));
+	}
 	a.as_of = has_from ? from : as_of;
 	b.as_of = has_to ? to : as_of;
 
@@ -1088,7 +1149,8 @@ cmd_impact_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	if (impact_load_side(conn, &a, NULL, &cause) != 0 ||
 	    impact_load_side(conn, &b, &a, &cause) != 0 ||
 	    (items = impact_items(conn, &cause)) == NULL ||
-	    impact_destinations(conn, dopt, &dests, &ndests, &cause) != 0) {
+	    (dests == NULL && impact_destinations(conn, NULL, &dests,
+	    &ndests, &cause) != 0)) {
 		PQfinish(conn);
 		goto fail;
 	}
