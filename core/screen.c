@@ -784,6 +784,7 @@ screen_index_add_name(struct screen_index *ix, uint32_t p, const char *text,
 	sn = &ix->names[ix->nnames++];
 	sn->party = p;
 	sn->alias = alias;
+	sn->wsum = 0;	/* summed later; the array comes from realloc */
 	sn->text = xstrdup(text);
 	if (alias)
 		xasprintf(&sn->matched_on, "alias \"%s\"", text);
