@@ -135,10 +135,15 @@ limits_conn_free(struct limits_conn *c)
 	free(c);
 }
 
-/* Write a whole HTTP error to a socket, without waiting, then shut it. */
+/*
+ * Write a whole HTTP error to a connection's socket without waiting and
+ * shut our side. With now, tell evhttp it reached end of file so that it
+ * frees the connection at once; else it is freed when the client closes
+ * (a client still sending its request must be able to read the answer).
+ */
 static void
-limits_send_close(evutil_socket_t fd, int status, const char *reason,
-    const char *code, const char *message)
+limits_send_close(struct bufferevent *bev, evutil_socket_t fd, bool now,
+    int status, const char *reason, const char *code, const char *message)
 {
 	char	*body, *msg;
 	ssize_t	 n;
@@ -152,9 +157,12 @@ limits_send_close(evutil_socket_t fd, int status, const char *reason,
 	/* best effort: the socket buffer of a new connection holds this */
 	n = send(fd, msg, strlen(msg), MSG_NOSIGNAL | MSG_DONTWAIT);
 	(void)n;
-	shutdown(fd, SHUT_RDWR);
+	shutdown(fd, SHUT_WR);
 	free(msg);
 	free(body);
+	if (now)
+		bufferevent_trigger_event(bev, BEV_EVENT_READING |
+		    BEV_EVENT_EOF, 0);
 }
 
 /* A connection over max_connections: answer 503 before it asks. */
@@ -172,7 +180,7 @@ limits_refuse_cb(evutil_socket_t fd, short what, void *arg)
 	c->answered = true;
 	if ((sfd = bufferevent_getfd(c->bev)) == -1)
 		return;
-	limits_send_close(sfd, 503, "Service Unavailable",
+	limits_send_close(c->bev, sfd, false, 503, "Service Unavailable",
 	    "too_many_connections", "more than max_connections connections "
 	    "are open; retry later");
 }
@@ -224,11 +232,14 @@ limits_sweep_cb(evutil_socket_t fd, short what, void *arg)
 			continue;
 		limits_hit("read_timeout");
 		c->reading_us = 0;
+		/* shut down: no longer counted, whenever evhttp frees it */
+		c->refused = true;
+		limits_nconns--;
 		if ((sfd = bufferevent_getfd(c->bev)) == -1)
 			continue;
 		log_info("closing a connection that sent no whole request "
 		    "within read_timeout (%d s)", cfg.read_timeout);
-		limits_send_close(sfd, 408, "Request Timeout",
+		limits_send_close(c->bev, sfd, true, 408, "Request Timeout",
 		    "read_timeout", "the request was not received within "
 		    "read_timeout seconds");
 	}
