@@ -549,7 +549,12 @@ server_adopt_fds(int n, char **cause)
 			    "non-blocking", fd);
 			return -1;
 		}
-		bound = evhttp_accept_socket_with_handle(server_http, fd);
+		if (ss.ss_family != AF_UNIX && server_tcp_http == NULL &&
+		    (server_tcp_http = server_tcp_server("(from systemd)",
+		    cause)) == NULL)
+			return -1;
+		bound = evhttp_accept_socket_with_handle(ss.ss_family ==
+		    AF_UNIX ? server_http : server_tcp_http, fd);
 		if (bound == NULL) {
 			xasprintf(cause, "could not accept on file "
 			    "descriptor %d", fd);
