@@ -28,6 +28,8 @@ struct checks_item {
 	json_t			*body;		/* the item's request (owned) */
 	json_t			*result;	/* response or {"error":...} */
 	int			 status;	/* 200 or the error's */
+	struct check		*chk;		/* while the consignee is asked */
+	bool			 consignee_asked;
 	struct decision		 dec;
 };
 
@@ -42,6 +44,7 @@ struct checks_job {
 };
 
 static void	checks_item_run(struct checks_item *);
+static void	checks_item_determine(struct checks_item *, struct check *);
 
 /* A time-ordered unique id: UUIDv7 (RFC 9562), 74 random bits. */
 void
@@ -186,9 +189,7 @@ checks_item_decide(struct checks_item *it)
 	struct checks_job	*job = it->job;
 	struct ear_error	 err = { 0 };
 	struct check		*chk;
-	struct verdict		*v;
 	char			*cause = NULL;
-	json_t			*resp;
 
 	chk = check_decode(it->kind, it->body, job->today, &err);
 	if (chk == NULL) {
@@ -204,7 +205,93 @@ checks_item_decide(struct checks_item *it)
 		free(cause);
 		return;
 	}
+	checks_item_determine(it, chk);
+}
+
+/*
+ * The TPP the decision log shows cleared for this consignee in the check's
+ * calendar year, for quantity caps such as License Exception LPP's (90 FR
+ * 4544: 26,900,000 TPP per ultimate consignee per calendar year). Asked
+ * only when a verdict came out needs_review, the one outcome it can change.
+ */
+#define CHECKS_CONSIGNEE_SQL						\
+	"SELECT coalesce(sum(coalesce("					\
+	"(response->'classification'->>'aggregate_tpp')::float8, "	\
+	"(response->'classification'->>'tpp')::float8)), 0) "		\
+	"FROM decisions WHERE kind = 'chip' "				\
+	"AND lower(request->'recipient'->>'name') = lower($1) "	\
+	"AND response->>'as_of' >= $2 AND response->>'as_of' < $3 "	\
+	"AND verdict IN ('no_license_required', 'license_exception')"
+
+static void
+checks_consignee_done(void *arg, PGresult *res, const char *errmsg)
+{
+	struct checks_item	*it = arg;
+	struct check		*chk = it->chk;
+
+	it->chk = NULL;
+	if (request_replied(it->job->r)) {
+		check_free(chk);
+		checks_item_failf(it, 503, "timeout", NULL, "request ended");
+		return;
+	}
+	if (res != NULL && PQntuples(res) == 1 && !PQgetisnull(res, 0, 0))
+		check_set_consignee_tpp(chk, strtod(PQgetvalue(res, 0, 0),
+		    NULL));
+	else
+		log_rwarnx(request_id(it->job->r), "could not count the "
+		    "consignee's shipments this year: %s",
+		    errmsg != NULL ? errmsg : "no answer");
+	checks_item_determine(it, chk);
+}
+
+/* Ask the decision log for the consignee's year; false if it cannot. */
+static bool
+checks_ask_consignee(struct checks_item *it, struct check *chk)
+{
+	const char	*params[3];
+	char		 from[11], to[11];
+	int		 y, m, d;
+
+	if (check_kind(chk) != ITEM_CHIP || check_recipient_name(chk) == NULL)
+		return (false);
+	date_to_ymd(check_as_of(chk), &y, &m, &d);
+	date_format(date_from_ymd(y, 1, 1), from);
+	date_format(date_from_ymd(y + 1, 1, 1), to);
+	params[0] = check_recipient_name(chk);
+	params[1] = from;
+	params[2] = to;
+	it->consignee_asked = true;
+	it->chk = chk;
+	if (db_query(CHECKS_CONSIGNEE_SQL, 3, params, checks_consignee_done,
+	    it) != 0) {
+		it->chk = NULL;
+		return (false);
+	}
+	return (true);
+}
+
+/* Determine on the job's ruleset and submit the decision. */
+static void
+checks_item_determine(struct checks_item *it, struct check *chk)
+{
+	struct checks_job	*job = it->job;
+	struct verdict		*v;
+	json_t			*resp, *tv;
+
 	v = determine(job->rs, chk);
+	if (!it->consignee_asked && !request_replied(job->r)) {
+		resp = verdict_to_json(v, "");
+		tv = json_object_get(resp, "text_verdict");
+		if ((verdict_kind(v) == VERDICT_REVIEW || (json_is_string(tv) &&
+		    strcmp(json_string_value(tv), "needs_review") == 0)) &&
+		    checks_ask_consignee(it, chk)) {
+			json_decref(resp);
+			verdict_free(v);
+			return;
+		}
+		json_decref(resp);
+	}
 	decision_new_id(it->dec.id);
 	resp = verdict_to_json(v, it->dec.id);
 	metrics_count_verdict(checks_kind_name(it->kind),

@@ -88,6 +88,9 @@ run_file() {
 }
 
 [ -f "$ROOT/tests/fixtures/cases.jsonl" ] && run_file "$ROOT/tests/fixtures/cases.jsonl"
+# Cases whose answer needs the daemon's decision log (quantity caps).
+[ -f "$ROOT/tests/fixtures/cases-daemon.jsonl" ] &&
+    run_file "$ROOT/tests/fixtures/cases-daemon.jsonl"
 if [ -d "$SHARED/cases" ]; then
 	IT_REAL=1
 	run_file "$SHARED/cases/checks.public.jsonl"
