@@ -54,7 +54,7 @@ const size_t cmd_impact_nwatch = nitems(cmd_impact_watch);
 
 /* One side of the comparison while it is being set up. */
 struct impact_load {
-	const char	*want;		/* --from-ruleset: a version or prefix */
+	const char	*want;		/* a version, a prefix or "current" */
 	char		*version;	/* the ruleset version */
 	struct ruleset	*rs;
 	ear_date	 as_of;
@@ -468,7 +468,8 @@ static char *
 impact_change_text(const json_t *x)
 {
 	const char	*type = impact_str(x, "type");
-	const char	*from = impact_str(x, "from"), *to = impact_str(x, "to");
+	const char	*from = impact_str(x, "from");
+	const char	*to = impact_str(x, "to");
 	const char	*id = impact_str(x, "id");
 	char		*what, *s;
 

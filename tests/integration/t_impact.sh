@@ -65,15 +65,17 @@ t_cmd "import the sample models" "${ADMIN[@]}" import models --format json \
     >"$T/out.json" 2>"$T/err"
 t_eq "report impact --from --to exits 0" "$?" 0
 t_eq "it determined every sample item for 21 destinations on both dates" \
-    "$(jq -r '"\(.items) \(.destinations | length) \(.checks)"' "$T/out.json")" \
+    "$(jq -r '"\(.items) \(.destinations | length) \(.checks)"' \
+    "$T/out.json")" \
     "12 21 504"
 t_eq "the checks name a neutral recipient headquartered in the destination" \
     "$(jq -r .recipient "$T/out.json")" \
     "a neutral recipient in the destination, headquartered there"
+name="H100 to SA before 88 FR 73458: no licence or the NVIDIA letter"
 case $(flip "NVIDIA H100 SXM5" SA from_verdict) in
 no_license_required|needs_review)
-	t_ok "H100 to SA before 88 FR 73458: no licence or the NVIDIA letter" ;;
-*)	t_fail "H100 to SA before 88 FR 73458: no licence or the NVIDIA letter" \
+	t_ok "$name" ;;
+*)	t_fail "$name" \
 	    "$(flip "NVIDIA H100 SXM5" SA from_verdict)" ;;
 esac
 t_eq "H100 to SA is license_required from 2023-11-17 (88 FR 73458)" \
@@ -158,9 +160,13 @@ t_eq "and says where versions are kept" \
 # The automatic run with the registry: the packs after 91 FR 1684.
 t_cmd "import the packs after 91 FR 1684" "${ADMIN[@]}" import rules \
     $packs_after
-t_eq "the import printed the run's one-line summary" \
-    "$(grep -c '^impact: [0-9]* verdicts change from rules .* as of .* (12 registry items x 21 destinations); run 2' \
-    "$T/cmd.out")" 1
+case $(grep '^impact: ' "$T/cmd.out") in
+"impact: "*" verdicts change from rules "*" as of "*" (12 registry items"*\
+" x 21 destinations); run 2, see earctl report impact")
+	t_ok "the import printed the run's one-line summary" ;;
+*)	t_fail "the import printed the run's one-line summary" \
+	    "$(grep '^impact: ' "$T/cmd.out")" ;;
+esac
 t_eq "it left a second run in impact_runs" \
     "$(sql "SELECT count(*) FROM impact_runs")" 2
 t_eq "the run determined the 12 registry items" \

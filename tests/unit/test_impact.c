@@ -82,7 +82,8 @@ static const struct {
 	  "{\"verdict\":\"license_required\",\"review_policy\":"
 	  "\"presumption_of_approval\",\"requirements\":[{\"id\":"
 	  "\"RS-3A090.a-dest\",\"status\":\"applies\",\"review_policy\":"
-	  "\"presumption_of_approval\",\"citation\":\"15 CFR 742.6(a)(6)(iii)\","
+	  "\"presumption_of_approval\",\"citation\":"
+	  "\"15 CFR 742.6(a)(6)(iii)\","
 	  "\"rule\":\"88 FR 73458\"}]}", false,
 	  "flipped license_required arequirement:RS-3A090.a-dest" },
 	/* BIS letter to NVIDIA of 2023-10-23 gives way to 88 FR 73458. */
@@ -104,7 +105,8 @@ static const struct {
 	{ "an exception becoming available",
 	  "{\"verdict\":\"license_required\",\"exceptions\":[{\"code\":\"NAC\","
 	  "\"id\":\"NAC\",\"available\":false}]}",
-	  "{\"verdict\":\"license_exception\",\"exceptions\":[{\"code\":\"NAC\","
+	  "{\"verdict\":\"license_exception\",\"exceptions\":["
+	  "{\"code\":\"NAC\","
 	  "\"id\":\"NAC\",\"available\":true}]}", false,
 	  "flipped license_exception cexception:NAC" },
 	{ "an exception merely considered and unavailable is left out",
