@@ -711,7 +711,7 @@ impact_query(PGconn *conn, const char *what, const char *sql, int n,
 	len = strlen(msg);
 	while (len > 0 && (msg[len - 1] == '\n' || msg[len - 1] == ' '))
 		msg[--len] = '\0';
-	xasprintf(cause, "could not read %s: %s", what, msg);
+	xasprintf(cause, "could not %s: %s", what, msg);
 	free(msg);
 	PQclear(res);
 	return (NULL);
@@ -727,7 +727,7 @@ impact_current(PGconn *conn, char **text, char **version, char **cause)
 	PGresult	*res;
 	char		 v[65];
 
-	if ((res = impact_query(conn, "the rules", "SELECT "
+	if ((res = impact_query(conn, "read the rules", "SELECT "
 	    "eard_rules_document()::text", 0, NULL, cause)) == NULL)
 		return (-1);
 	if (PQntuples(res) != 1 || PQgetisnull(res, 0, 0)) {
@@ -761,7 +761,8 @@ impact_stored(PGconn *conn, const char *want, char **text, char **version,
 		    "SHA-256 in hex (at least 6 digits) or \"current\"", want);
 		return (-1);
 	}
-	if ((res = impact_query(conn, "ruleset_documents", "SELECT version, "
+	if ((res = impact_query(conn, "read ruleset_documents",
+	    "SELECT version, "
 	    "document::text FROM ruleset_documents WHERE version LIKE $1 || "
 	    "'%' ORDER BY version LIMIT 2", 1, params, cause)) == NULL)
 		return (-1);
@@ -804,7 +805,7 @@ impact_items(PGconn *conn, char **cause)
 	json_t		*items, *facts;
 	int		 i;
 
-	if ((res = impact_query(conn, "the registry", "SELECT 'chip', id, "
+	if ((res = impact_query(conn, "read the registry", "SELECT 'chip', id, "
 	    "name, facts::text FROM chips_current UNION ALL SELECT 'model', "
 	    "id, name, facts::text FROM models_current ORDER BY 1, 2", 0,
 	    NULL, cause)) == NULL)
@@ -894,7 +895,8 @@ impact_destinations(PGconn *conn, const char *opt, char ***out, size_t *n,
 	env = getenv("EARD_IMPACT_DESTINATIONS");
 	if (env != NULL && *env != '\0')
 		return (impact_parse_destinations(env, out, n, cause));
-	res = impact_query(conn, "eard_meta", "SELECT value FROM eard_meta "
+	res = impact_query(conn, "read eard_meta",
+	    "SELECT value FROM eard_meta "
 	    "WHERE key = 'impact_destinations'", 0, NULL, &why);
 	free(why);
 	if (res != NULL && PQntuples(res) == 1) {
@@ -1194,14 +1196,15 @@ cmd_impact_previous(PGconn *conn, char **text, char **version, char **cause)
 	bool		 empty;
 
 	*text = *version = NULL;
-	if ((res = impact_query(conn, "the rulepacks", "SELECT NOT EXISTS "
+	if ((res = impact_query(conn, "read the rulepacks", "SELECT NOT EXISTS "
 	    "(SELECT 1 FROM rulepacks)", 0, NULL, cause)) == NULL)
 		return (-1);
 	empty = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
 	PQclear(res);
 	if (!empty)
 		return (impact_current(conn, text, version, cause));
-	if ((res = impact_query(conn, "ruleset_documents", "SELECT version, "
+	if ((res = impact_query(conn, "read ruleset_documents",
+	    "SELECT version, "
 	    "document::text FROM ruleset_documents ORDER BY loaded_at DESC, "
 	    "version LIMIT 1", 0, NULL, cause)) == NULL)
 		return (-1);
@@ -1227,7 +1230,8 @@ impact_store(PGconn *conn, json_t *res, char **cause)
 	params[1] = impact_str(json_object_get(res, "to"), "ruleset");
 	params[2] = impact_str(json_object_get(res, "to"), "as_of");
 	params[3] = text;
-	r = impact_query(conn, "impact_runs", "INSERT INTO impact_runs "
+	r = impact_query(conn, "store the run in impact_runs",
+	    "INSERT INTO impact_runs "
 	    "(from_version, to_version, as_of, result) VALUES ($1, $2, $3, "
 	    "$4::jsonb) RETURNING id", 4, params, cause);
 	free(text);
