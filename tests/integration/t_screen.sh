@@ -185,7 +185,6 @@ req POST /v1/checks/chip "{\"as_of\": \"2023-01-01\", \"destination\": \"CN\",
     $a800, \"export_type\": \"export\", \"recipient\": {\"name\":
     \"Yangtze Memory Technologies Company Limited\",
     \"headquarters\": \"CN\"}}"
-printf '%s' "$BODY" >"$T/check.json"
 t_eq "A800 to YMTC: license_required (Entity List)" \
     "$(jqr .verdict)" license_required
 t_eq "the requirement quotes the list's own words" \
