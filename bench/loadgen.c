@@ -19,6 +19,7 @@
 #include <getopt.h>
 #include <netdb.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -214,6 +215,9 @@ main(int argc, char **argv)
 	struct lg_conn	*c;
 
 	log_init("loadgen", LOG_LVL_WARN, false);
+	/* A server that closes a connection is an error to count, not a
+	 * reason to die. */
+	signal(SIGPIPE, SIG_IGN);
 	while ((ch = getopt(argc, argv, "u:t:c:d:r:H:n:")) != -1) {
 		switch (ch) {
 		case 'u': lg_unix = optarg; break;
@@ -263,7 +267,12 @@ main(int argc, char **argv)
 				if (n <= 0) {
 					if (n == -1 && errno == EAGAIN)
 						continue;
-					fatalx("connection %d: write failed", i);
+					lg_errors++;
+					close(c->fd);
+					c->fd = lg_connect();
+					c->sent = 0;
+					c->started_ns = lg_now();
+					continue;
 				}
 				c->sent += (size_t)n;
 				if (c->sent == lg_reqs[c->next].len) {
