@@ -18,6 +18,9 @@ skip_all() {
 [ "$(id -u)" -eq 0 ] || skip_all "needs root (dpkg -i into this system)"
 command -v dpkg-buildpackage >/dev/null && command -v dh >/dev/null ||
     skip_all "dpkg-buildpackage/debhelper not installed (apt-get install debhelper devscripts)"
+# One at a time on this machine: the package is installed system-wide.
+exec 9>/tmp/eard-t_package.lock
+flock -n 9 || skip_all "another t_package is running on this machine"
 if dpkg-query -W -f='${Status}' eard 2>/dev/null | grep -q installed; then
 	skip_all "an eard package is already installed; not replacing it"
 fi
