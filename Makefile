@@ -4,7 +4,8 @@
 #   make run        embedded PostgreSQL in ./var + eard in the foreground
 #   make stop       stop what `make run` started
 #   make check      unit tests + integration tests (+ real-data tests)
-#   make asan       the same tests under ASan+UBSan (build-asan/)
+#   make asan       the same tests under ASan+UBSan (build-asan/; ASAN_BUILD=)
+#   make valgrind   the unit tests under valgrind (zero errors, no definite leaks)
 #   make bench      benchmarks (bench/BENCHMARKS.md)
 #   make psql       psql on the embedded cluster
 #   make install    PREFIX=/usr/local DESTDIR=
@@ -59,7 +60,7 @@ EARCTL	:= $(BUILD)/earctl
 UNITS	:= $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 BENCHES	:= $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 
-.PHONY: all run stop check unit integration realdata asan bench psql install deb \
+.PHONY: all run stop check unit integration realdata asan valgrind bench psql install deb \
 	format format-check deps clean fuzz
 
 all: $(EARD) $(EARCTL) $(LIBEAR)
@@ -125,9 +126,16 @@ check: deps
 	@scripts/unit.sh $(UNITS)
 	@BUILD=$(BUILD) tests/integration/run.sh
 
+ASAN_BUILD ?= build-asan
 asan:
-	@$(MAKE) --no-print-directory BUILD=build-asan OPT='-O1 -g -fno-omit-frame-pointer' \
+	@$(MAKE) --no-print-directory BUILD=$(ASAN_BUILD) OPT='-O1 -g -fno-omit-frame-pointer' \
 	    SAN='-fsanitize=address,undefined -fno-sanitize-recover=undefined' check
+
+# Each cmocka binary under valgrind: any memory error or definite leak fails it.
+VALGRIND ?= valgrind -q --error-exitcode=1 --leak-check=full \
+	    --errors-for-leak-kinds=definite --show-leak-kinds=definite
+valgrind: all $(UNITS)
+	@UNIT_RUNNER='$(VALGRIND)' scripts/unit.sh $(UNITS)
 
 bench: deps all $(BENCHES)
 	@BUILD=$(BUILD) bench/run.sh

@@ -345,7 +345,7 @@ audit_replay_next(void)
 	off_t			 off = audit.spool_off;
 	size_t			 bytes = 0, len;
 	char			*p, *cause = NULL;
-	int			 r;
+	int			 r = 0;
 
 	b = xcalloc(1, sizeof *b);
 	b->replay = true;

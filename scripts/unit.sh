@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # unit.sh: run each cmocka binary; one summary line at the end.
+# UNIT_RUNNER (e.g. valgrind and its options) is put before each binary.
 set -u
 pass=0
 fail=0
 failed=()
 for t in "$@"; do
-	out=$("$t" 2>&1)
+	out=$(${UNIT_RUNNER:-} "$t" 2>&1)
 	rc=$?
 	printf '%s\n' "$out" | grep -E '^\[  (PASSED|FAILED|  SKIPPED) *\]|^skip:' |
 	    sed "s|^|$(basename "$t"): |" || true
