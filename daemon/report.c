@@ -58,6 +58,7 @@ static struct {
 	int			 pipe[2];
 	struct event		*ev;
 	char			*url;		/* the worker's */
+	char			*fallback_url;	/* database_url, if not url */
 	int			 timeout_s;
 } rep = { .mtx = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER };
 
@@ -139,6 +140,11 @@ report_connect(char **cause)
 	char		 sql[128];
 
 	conn = PQconnectdb(rep.url);
+	if (PQstatus(conn) != CONNECTION_OK && rep.fallback_url != NULL) {
+		/* The standby (read_database_url) is away: use the primary. */
+		PQfinish(conn);
+		conn = PQconnectdb(rep.fallback_url);
+	}
 	if (PQstatus(conn) != CONNECTION_OK) {
 		xasprintf(cause, "could not connect for reports: %s",
 		    PQerrorMessage(conn));
@@ -277,6 +283,8 @@ report_init(struct event_base *base, const char *url)
 	TAILQ_INIT(&rep.todo);
 	TAILQ_INIT(&rep.done);
 	rep.url = xstrdup(url != NULL ? url : "");
+	if (cfg.database_url != NULL && strcmp(cfg.database_url, rep.url) != 0)
+		rep.fallback_url = xstrdup(cfg.database_url);
 	rep.timeout_s = REPORT_TIMEOUT_S;
 	if ((s = getenv("EARD_REPORT_TIMEOUT")) != NULL && atoi(s) > 0)
 		rep.timeout_s = atoi(s);
