@@ -90,13 +90,13 @@ csl_party(json_t *raw, size_t idx, char **cause)
 	txt = json_dumps(raw, JSON_COMPACT | JSON_SORT_KEYS);
 	csl_sha256(txt, strlen(txt), hash);
 	free(txt);
-	row = json_pack("{s:s,s:s,s:s,s:s,s:s,s:o,s:o,s:O,s:s?,s:s?,s:s?,"
+	row = json_pack("{s:s,s:s,s:s,s:s,s:s,s:o,s:o,s:o,s:s?,s:s?,s:s?,"
 	    "s:s?,s:s?,s:O}",
 	    "entry_id", eid, "content_hash", hash, "list", code,
 	    "source", source, "name", name, "alt_names", alts,
 	    "countries", countries, "addresses",
 	    json_is_array(json_object_get(raw, "addresses")) ?
-	    json_object_get(raw, "addresses") : json_array(),
+	    json_incref(json_object_get(raw, "addresses")) : json_array(),
 	    "type", csl_str(raw, "type"),
 	    "license_requirement", csl_str(raw, "license_requirement"),
 	    "license_policy", csl_str(raw, "license_policy"),

@@ -453,10 +453,9 @@ rulepack_pred(const char *path, xmlNodePtr ctx, xmlNodePtr n, char **cause)
 			free(s);
 			xmlFree(v);
 		}
-		if (json_array_size(vals) == 0) {
+		if (json_array_size(vals) == 0)
 			rulepack_error_in(cause, path, ctx, n, "no values");
-			json_decref(vals);
-		} else
+		else
 			j = json_pack("[ssO]", "in", (const char *)fact, vals);
 		json_decref(vals);
 	} else {
