@@ -89,7 +89,10 @@ while IFS= read -r name; do
 	fi
 done <<<"$names"
 earctl_rc --version
-t_eq "--version" "$(cat "$T/out")" "earctl $(cat "$ROOT/VERSION" 2>/dev/null || echo 0.0.0)"
+# The first line is earctl's own; the next say what eard has loaded, or that
+# it is not running (it is not, yet).
+t_eq "--version" "$(head -n 1 "$T/out")" "earctl $(cat "$ROOT/VERSION" 2>/dev/null || echo 0.0.0)"
+t_eq "--version without eard" "$(sed -n 2p "$T/out" | cut -d' ' -f1-3)" "eard: not running"
 
 # --- against the real daemon ---
 it_import_rules || t_fail "import the rulepacks with earctl import rules"
