@@ -2184,6 +2184,11 @@ ecfr_parse(xmlTextReaderPtr r, const char *name, const char *date,
 		int		 line = xmlTextReaderGetParserLineNumber(r);
 
 		switch (type) {
+		case XML_READER_TYPE_DOCUMENT_TYPE:
+			/* No DOCTYPE: no entities, no DTD fetches (issue #8). */
+			ecfr_fail(&p, line, "document type declarations "
+			    "are not allowed in eCFR XML");
+			break;
 		case XML_READER_TYPE_ELEMENT:
 			ecfr_start(&p, nm, depth, line);
 			if (xmlTextReaderIsEmptyElement(r))

@@ -594,6 +594,11 @@ fr_parse(xmlTextReaderPtr r, const char *name, char **cause)
 		int		 line = xmlTextReaderGetParserLineNumber(r);
 
 		switch (type) {
+		case XML_READER_TYPE_DOCUMENT_TYPE:
+			/* No DOCTYPE: no entities, no DTD fetches (issue #8). */
+			fr_fail(&p, line, "document type declarations "
+			    "are not allowed in Federal Register XML");
+			break;
 		case XML_READER_TYPE_ELEMENT:
 			fr_start(&p, nm, depth, line);
 			if (xmlTextReaderIsEmptyElement(r))

@@ -8,7 +8,7 @@ pkgs=(
 	libpq-dev libevent-dev libxml2-dev libxml2-utils libjansson-dev
 	libcmocka-dev libssl-dev libutf8proc-dev
 	postgresql-15 postgresql-client-15
-	curl jq util-linux procps
+	curl jq util-linux procps socat
 )
 [ "${EARD_DEPS_EXTRA:-}" = "" ] || read -r -a extra <<<"$EARD_DEPS_EXTRA"
 pkgs+=("${extra[@]:-}")

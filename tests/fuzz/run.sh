@@ -6,7 +6,8 @@
 #               ../shared/data/...; missing ones are skipped)
 #   dictionary  tests/fuzz/X.dict when present
 #   only some   FUZZ_ONLY="ecfr fr"
-# Needs clang. Builds libear/libearimp with ASan+UBSan in $BUILD (build-fuzz).
+# Needs clang. Builds libear, libearimp and libeard with ASan+UBSan in $BUILD
+# (build-fuzz); harnesses link all three (fuzz_config needs the daemon's).
 # Crashes are left in $BUILD/fuzz/X/ (crash-*); exit 1 if any harness fails.
 set -u
 cd "$(dirname "$0")/../.."
@@ -17,9 +18,10 @@ command -v clang >/dev/null || { echo "fuzz: clang not found" >&2; exit 2; }
 SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined"
 # warnings are the gcc build's job; clang differs on some
 make --no-print-directory BUILD="$BUILD" CC=clang WARN=-w OPT="-O1 -g -fno-omit-frame-pointer" \
-    SAN="$SAN -fsanitize=fuzzer-no-link" "$BUILD/libear.a" "$BUILD/libearimp.a" >/dev/null || exit 1
-LIBS="$(pkg-config --libs libpq libevent libxml-2.0 jansson libcrypto libutf8proc) -lpthread -lm"
-CFL="-std=gnu11 -g -O1 -D_GNU_SOURCE -Icore -Iimporters -Idaemon -Icli $(pkg-config --cflags libpq libxml-2.0 jansson)"
+    SAN="$SAN -fsanitize=fuzzer-no-link" "$BUILD/libear.a" "$BUILD/libearimp.a" "$BUILD/libeard.a" >/dev/null || exit 1
+PKGS="libpq libevent libevent_pthreads libevent_openssl libxml-2.0 jansson libssl libcrypto libutf8proc"
+LIBS="$(pkg-config --libs $PKGS) -lpthread -lm"
+CFL="-std=gnu11 -g -O1 -D_GNU_SOURCE -Icore -Iimporters -Idaemon -Icli $(pkg-config --cflags $PKGS)"
 rc=0
 for src in tests/fuzz/fuzz_*.c; do
 	x=$(basename "$src" .c)
@@ -30,7 +32,7 @@ for src in tests/fuzz/fuzz_*.c; do
 	out=$BUILD/fuzz/$x
 	mkdir -p "$out/corpus"
 	clang $CFL $SAN -fsanitize=fuzzer -o "$out/fuzz_$x" "$src" \
-	    "$BUILD/libearimp.a" "$BUILD/libear.a" $LIBS || { rc=1; continue; }
+	    "$BUILD/libeard.a" "$BUILD/libearimp.a" "$BUILD/libear.a" $LIBS || { rc=1; continue; }
 	[ -d "tests/fuzz/corpus/$x" ] && cp -f tests/fuzz/corpus/"$x"/* "$out/corpus/" 2>/dev/null
 	if [ -f "tests/fuzz/$x.seeds" ]; then
 		while read -r f; do
