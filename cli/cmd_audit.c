@@ -547,48 +547,15 @@ cmd_audit_cell(json_t *v)
 static json_t *
 cmd_audit_value(PGresult *res, int row, int col)
 {
-	const char	*s;
-	char		*end;
-	long long	 ll;
-	json_error_t	 jerr;
-	json_t		*j;
-
-	if (PQgetisnull(res, row, col))
-		return (json_null());
-	s = PQgetvalue(res, row, col);
-	switch (PQftype(res, col)) {
-	case 16:
-		return (json_boolean(*s == 't'));
-	case 20: case 21: case 23:
-		ll = strtoll(s, &end, 10);
-		return (*end == '\0' ? json_integer(ll) : json_string(s));
-	case 700: case 701: case 1700:
-		if (strcmp(s, "NaN") == 0 || strstr(s, "Infinity") != NULL)
-			return (json_string(s));
-		if (strpbrk(s, ".eE") == NULL) {
-			errno = 0;
-			ll = strtoll(s, &end, 10);
-			if (*end == '\0' && errno == 0)
-				return (json_integer(ll));
-		}
-		return (json_real(strtod(s, NULL)));
-	case 114: case 3802:
-		j = json_loads(s, JSON_DECODE_ANY | JSON_DECODE_INT_AS_REAL,
-		    &jerr);
-		return (j != NULL ? j : json_string(s));
-	default:
-		return (json_string(s));
-	}
+	return (queries_value_json(PQgetisnull(res, row, col) ? NULL :
+	    PQgetvalue(res, row, col), PQftype(res, col)));
 }
 
 /* Where the query files are, for --direct. */
 static const char *
 cmd_audit_queries_dir(const char *opt)
 {
-	static char	 dir[PATH_MAX + 32];
-	char		 exe[PATH_MAX], *slash;
 	const char	*s;
-	ssize_t		 n;
 	struct stat	 st;
 
 	if (opt != NULL)
@@ -597,19 +564,8 @@ cmd_audit_queries_dir(const char *opt)
 		return (s);
 	if (stat("queries", &st) == 0 && S_ISDIR(st.st_mode))
 		return ("queries");
-	if ((n = readlink("/proc/self/exe", exe, sizeof exe - 1)) > 0) {
-		exe[n] = '\0';
-		if ((slash = strrchr(exe, '/')) != NULL) {
-			*slash = '\0';
-			snprintf(dir, sizeof dir, "%s/../queries", exe);
-			if (stat(dir, &st) == 0 && S_ISDIR(st.st_mode))
-				return (dir);
-			snprintf(dir, sizeof dir, "%s/../share/eard/queries",
-			    exe);
-			if (stat(dir, &st) == 0 && S_ISDIR(st.st_mode))
-				return (dir);
-		}
-	}
+	if ((s = queries_dir_near_exe()) != NULL)
+		return (s);
 	return ("queries");
 }
 

@@ -369,4 +369,14 @@ struct cite_part {
 size_t	 cite_split(const char *, struct cite_part *, size_t);
 const char *cite_kind_name(enum cite_kind);
 
+/*
+ * queries.c: shared by eard's reports and `earctl audit report --direct`.
+ * queries_dir_near_exe() looks beside the running binary (readlink, stat:
+ * the one place libear touches the file system) and returns a static
+ * buffer or NULL; queries_value_json() turns a PostgreSQL text value (NULL
+ * for SQL null) into JSON by its type's OID (new reference).
+ */
+const char *queries_dir_near_exe(void);
+json_t	*queries_value_json(const char *, unsigned int);
+
 #endif /* EAR_H */

@@ -66,38 +66,8 @@ static struct {
 json_t *
 report_value_json(PGresult *res, int row, int col)
 {
-	const char	*s;
-	char		*end;
-	long long	 ll;
-	json_error_t	 jerr;
-	json_t		*j;
-
-	if (PQgetisnull(res, row, col))
-		return (json_null());
-	s = PQgetvalue(res, row, col);
-	switch (PQftype(res, col)) {
-	case 16:	/* bool */
-		return (json_boolean(*s == 't'));
-	case 20: case 21: case 23:	/* int8, int2, int4 */
-		ll = strtoll(s, &end, 10);
-		return (*end == '\0' ? json_integer(ll) : json_string(s));
-	case 700: case 701: case 1700:	/* float4, float8, numeric */
-		if (strcmp(s, "NaN") == 0 || strstr(s, "Infinity") != NULL)
-			return (json_string(s));
-		if (strpbrk(s, ".eE") == NULL) {
-			errno = 0;
-			ll = strtoll(s, &end, 10);
-			if (*end == '\0' && errno == 0)
-				return (json_integer(ll));
-		}
-		return (json_real(strtod(s, NULL)));
-	case 114: case 3802:	/* json, jsonb */
-		j = json_loads(s, JSON_DECODE_ANY | JSON_DECODE_INT_AS_REAL,
-		    &jerr);
-		return (j != NULL ? j : json_string(s));
-	default:
-		return (json_string(s));
-	}
+	return (queries_value_json(PQgetisnull(res, row, col) ? NULL :
+	    PQgetvalue(res, row, col), PQftype(res, col)));
 }
 
 /* A result as {"columns": [...], "rows": [[...], ...]}. */
@@ -413,28 +383,12 @@ report_name_ok(const char *name)
 const char *
 report_queries_dir(void)
 {
-	static char	 dir[PATH_MAX + 32];
-	char		 exe[PATH_MAX], *slash;
 	const char	*s;
-	ssize_t		 n;
-	struct stat	 st;
 
 	if ((s = getenv("EARD_QUERIES_DIR")) != NULL && *s != '\0')
 		return (s);
-	/* build/eard -> queries next to the build directory. */
-	if ((n = readlink("/proc/self/exe", exe, sizeof exe - 1)) > 0) {
-		exe[n] = '\0';
-		if ((slash = strrchr(exe, '/')) != NULL) {
-			*slash = '\0';
-			snprintf(dir, sizeof dir, "%s/../queries", exe);
-			if (stat(dir, &st) == 0 && S_ISDIR(st.st_mode))
-				return (dir);
-			snprintf(dir, sizeof dir, "%s/../share/eard/queries",
-			    exe);
-			if (stat(dir, &st) == 0 && S_ISDIR(st.st_mode))
-				return (dir);
-		}
-	}
+	if ((s = queries_dir_near_exe()) != NULL)
+		return (s);
 	return ("queries");
 }
 
