@@ -317,6 +317,19 @@ int	 chips_json_add(struct registry_set *, const json_t *,
 	     const struct registry_source *, char **) MUSTCHECK;
 
 /*
+ * json_file.c: the plumbing of models_json.c and chips_json.c. A file is
+ * one object, an array of them, or {"<list_key>": [...]}; "what" names one
+ * object in the error ("a chip"). Errors: "<list_key>[i]: ..." or
+ * "LINE: invalid JSON: ...".
+ */
+typedef int (*json_file_add_fn)(struct registry_set *, const json_t *,
+	     const struct registry_source *, char **);
+bool	 json_file_detect(const char *, size_t);
+int	 json_file_parse(const char *, size_t, const char *, const char *,
+	     const char *, json_file_add_fn, struct registry_set *, char **)
+	     MUSTCHECK;
+
+/*
  * csl.c: the trade.gov Consolidated Screening List (JSON or CSV) into the
  * party model of schema/030_parties.sql, one transaction, NOTIFY
  * lists_changed; the same file again only re-activates its version. Then

@@ -193,12 +193,8 @@ models_json_add(struct registry_set *set, const json_t *m,
 static bool
 models_json_detect(const char *buf, size_t len, const char *path)
 {
-	size_t	 i;
-
 	(void)path;
-	for (i = 0; i < len && strchr(" \t\r\n", buf[i]) != NULL; i++)
-		;
-	if (i == len || (buf[i] != '{' && buf[i] != '['))
+	if (!json_file_detect(buf, len))
 		return false;
 	return memmem(buf, len, "\"model_type\"", 12) == NULL &&
 	    memmem(buf, len, "\"name\"", 6) != NULL;
@@ -208,44 +204,8 @@ static int
 models_json_parse(const char *buf, size_t len, const char *path,
     struct registry_set *set, char **cause)
 {
-	struct registry_source	 src = { NULL, path, 0, 100 };
-	json_error_t		 jerr;
-	json_t			*doc, *list, *m;
-	char			*dataset, *why = NULL;
-	size_t			 i;
-	int			 rc = 0;
-
-	doc = json_loadb(buf, len, JSON_DECODE_INT_AS_REAL, &jerr);
-	if (doc == NULL) {
-		xasprintf(cause, "%d: invalid JSON: %s", jerr.line, jerr.text);
-		return -1;
-	}
-	xasprintf(&dataset, "json:%s", path);
-	src.dataset = dataset;
-	list = json_is_object(doc) && json_object_get(doc, "models") != NULL ?
-	    json_object_get(doc, "models") : doc;
-	if (json_is_object(list))
-		rc = models_json_add(set, list, &src, &why);
-	else if (json_is_array(list)) {
-		json_array_foreach(list, i, m) {
-			src.row = i + 1;
-			if ((rc = models_json_add(set, m, &src, &why)) != 0)
-				break;
-		}
-	} else {
-		why = xstrdup("expected a model, an array or {\"models\": [...]}");
-		rc = -1;
-	}
-	if (rc != 0) {
-		if (src.row != 0)
-			xasprintf(cause, "models[%zu]: %s", src.row - 1, why);
-		else
-			xasprintf(cause, "%s", why);
-		free(why);
-	}
-	free(dataset);
-	json_decref(doc);
-	return rc;
+	return json_file_parse(buf, len, path, "models", "a model",
+	    models_json_add, set, cause);
 }
 
 const struct registry_format models_json_format = {
