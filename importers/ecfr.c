@@ -164,29 +164,6 @@ sbuf_str(const struct sbuf *b)
 	return b->s != NULL ? b->s : "";
 }
 
-/* Copy s without leading and trailing white space (and spaces by '\n'). */
-static char *
-ecfr_trim(const char *s)
-{
-	const char	*e;
-	char		*out, *o;
-
-	while (*s != '\0' && isspace((unsigned char)*s))
-		s++;
-	e = s + strlen(s);
-	while (e > s && isspace((unsigned char)e[-1]))
-		e--;
-	out = xstrndup(s, e - s);
-	/* drop spaces around line breaks */
-	for (o = out, s = out; *s != '\0'; s++) {
-		if (*s == ' ' && (s[1] == '\n' || (o > out && o[-1] == '\n')))
-			continue;
-		*o++ = *s;
-	}
-	*o = '\0';
-	return out;
-}
-
 /* Whether s starts with prefix (case-insensitive). */
 static bool
 ecfr_prefix(const char *s, const char *prefix)
@@ -870,7 +847,7 @@ ecfr_entity_set_cell(struct ecfr_entity *e, const char *cell)
 	copy = xstrdup(cell);
 	for (line = strtok_r(copy, "\n", &save); line != NULL;
 	    line = strtok_r(NULL, "\n", &save)) {
-		char	*t = ecfr_trim(line);
+		char	*t = xmlsafe_trim(line);
 
 		if (*t == '\0') {
 			free(t);
@@ -962,7 +939,7 @@ ecfr_entity_set_fr(struct ecfr_entity *e, const char *cell)
 		}
 	}
 	if (start != NULL) {
-		char	*c = ecfr_trim(start);
+		char	*c = xmlsafe_trim(start);
 
 		ecfr_strip_item(c, false);
 		while (*c != '\0' && c[strlen(c) - 1] == '.')
@@ -1328,7 +1305,7 @@ ecfr_entry_start(struct ecfr_parser *p, const char *text, int line)
 
 	ecfr_entry_end(p);
 	p->eccn = xstrndup(text, 5);
-	heading = ecfr_trim(text + 5);
+	heading = xmlsafe_trim(text + 5);
 	for (char *c = heading; *c != '\0'; c++)
 		if (*c == '\n')
 			*c = ' ';
@@ -1485,7 +1462,7 @@ ecfr_entry_sect(struct ecfr_parser *p, const char *t)
 static void
 ecfr_note_head(struct ecfr_parser *p, const char *hed)
 {
-	char	*h = ecfr_trim(hed), *to, *c;
+	char	*h = xmlsafe_trim(hed), *to, *c;
 	size_t	 n;
 
 	for (c = h; *c != '\0'; c++)
@@ -1677,8 +1654,10 @@ ecfr_is_block(const char *name)
 
 /* Append text, collapsing white space runs to one space. */
 static void
-ecfr_text(struct ecfr_parser *p, const char *s)
+ecfr_text(void *arg, const char *s)
 {
+	struct ecfr_parser	*p = arg;
+
 	if (p->block_depth < 0)
 		return;
 	if (p->sup_depth >= 0 && (p->table_kind == TBL_CHART ||
@@ -1842,8 +1821,8 @@ out:
 static void
 ecfr_block(struct ecfr_parser *p)
 {
-	char		*text = ecfr_trim(sbuf_str(&p->text));
-	char		*lead = ecfr_trim(sbuf_str(&p->lead));
+	char		*text = xmlsafe_trim(sbuf_str(&p->text));
+	char		*lead = xmlsafe_trim(sbuf_str(&p->lead));
 	const char	*tag = p->block_tag;
 	int		 line = p->block_line;
 
@@ -1934,7 +1913,7 @@ ecfr_block(struct ecfr_parser *p)
 	    lead[strlen(lead) - 1] == ':' &&
 	    strncmp(text, lead, strlen(lead)) == 0) {
 		char	*label = xstrndup(lead, strlen(lead) - 1);
-		char	*rest = ecfr_trim(text + strlen(lead));
+		char	*rest = xmlsafe_trim(text + strlen(lead));
 
 		ecfr_entry_field(p, label, rest, line);
 		free(rest);
@@ -1964,8 +1943,10 @@ out:
 
 /* An element opens. */
 static void
-ecfr_start(struct ecfr_parser *p, const char *name, int depth, int line)
+ecfr_start(void *arg, const char *name, int depth, int line)
 {
+	struct ecfr_parser	*p = arg;
+
 	if (depth >= ECFR_MAX_DEPTH) {
 		ecfr_fail(p, line, "elements nested too deeply (%d levels)",
 		    depth);
@@ -2084,8 +2065,10 @@ ecfr_start(struct ecfr_parser *p, const char *name, int depth, int line)
 
 /* An element closes. */
 static void
-ecfr_end(struct ecfr_parser *p, const char *name, int depth)
+ecfr_end(void *arg, const char *name, int depth)
 {
+	struct ecfr_parser	*p = arg;
+
 	if (p->block_depth >= 0) {
 		if (depth == p->sup_depth)
 			p->sup_depth = -1;
@@ -2130,26 +2113,24 @@ ecfr_end(struct ecfr_parser *p, const char *name, int depth)
 	}
 }
 
-/* libxml2's error callback: keep the first error and its line. */
+/* ecfr_fail() for xmlsafe_read(). */
 static void
-ecfr_xml_error(void *arg, xmlErrorPtr err)
+ecfr_fail_msg(void *arg, int line, const char *msg)
 {
-	struct ecfr_parser	*p = arg;
-	char			*msg;
-	size_t			 n;
-
-	if (err == NULL || err->level < XML_ERR_ERROR)
-		return;
-	msg = xstrdup(err->message != NULL ? err->message : "parse error");
-	n = strlen(msg);
-	while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
-		msg[--n] = '\0';
-	if (n > 0 && isupper((unsigned char)msg[0]) &&
-	    !isupper((unsigned char)msg[1]))
-		msg[0] = tolower((unsigned char)msg[0]);
-	ecfr_fail(p, err->line, "%s", msg);
-	free(msg);
+	ecfr_fail(arg, line, "%s", msg);
 }
+
+/* Whether the parse has failed (the reader loop stops). */
+static bool
+ecfr_failed(void *arg)
+{
+	return ((struct ecfr_parser *)arg)->error != NULL;
+}
+
+static const struct xmlsafe_ops ecfr_ops = {
+	"eCFR XML", true, ecfr_start, ecfr_end, ecfr_text, ecfr_fail_msg,
+	ecfr_failed
+};
 
 /* Run the reader over the whole input. */
 static struct ecfr_doc *
@@ -2157,7 +2138,7 @@ ecfr_parse(xmlTextReaderPtr r, const char *name, const char *date,
     char **cause)
 {
 	struct ecfr_parser	 p;
-	int			 ret, i;
+	int			 i;
 	size_t			 k;
 	ear_date		 d;
 
@@ -2176,46 +2157,7 @@ ecfr_parse(xmlTextReaderPtr r, const char *name, const char *date,
 		}
 		p.doc->date = xstrdup(date);
 	}
-	xmlTextReaderSetStructuredErrorHandler(r, ecfr_xml_error, &p);
-	while (p.error == NULL && (ret = xmlTextReaderRead(r)) == 1) {
-		int		 type = xmlTextReaderNodeType(r);
-		int		 depth = xmlTextReaderDepth(r);
-		const char	*nm = (const char *)xmlTextReaderConstName(r);
-		int		 line = xmlTextReaderGetParserLineNumber(r);
-
-		switch (type) {
-		case XML_READER_TYPE_DOCUMENT_TYPE:
-			/* No DOCTYPE: no entities, no DTD fetches (issue #8). */
-			ecfr_fail(&p, line, "document type declarations "
-			    "are not allowed in eCFR XML");
-			break;
-		case XML_READER_TYPE_ELEMENT:
-			ecfr_start(&p, nm, depth, line);
-			if (xmlTextReaderIsEmptyElement(r))
-				ecfr_end(&p, nm, depth);
-			break;
-		case XML_READER_TYPE_END_ELEMENT:
-			ecfr_end(&p, nm, depth);
-			break;
-		case XML_READER_TYPE_TEXT:
-		case XML_READER_TYPE_CDATA:
-		case XML_READER_TYPE_SIGNIFICANT_WHITESPACE:
-		case XML_READER_TYPE_WHITESPACE:
-			ecfr_text(&p, (const char *)xmlTextReaderConstValue(r));
-			break;
-		case XML_READER_TYPE_ENTITY_REFERENCE:
-			ecfr_fail(&p, line, "entity reference &%s; is not "
-			    "allowed", nm);
-			break;
-		default:
-			break;
-		}
-		if (ret != 1)
-			break;
-	}
-	if (p.error == NULL && ret != 0)
-		ecfr_fail(&p, xmlTextReaderGetParserLineNumber(r),
-		    "could not parse XML");
+	xmlsafe_read(r, &ecfr_ops, &p);
 	if (p.error == NULL && p.doc->scope == NULL)
 		ecfr_fail(&p, 1, "no eCFR DIV element found");
 	if (p.error == NULL && p.ndivs != 0)
@@ -2248,27 +2190,14 @@ ecfr_parse(xmlTextReaderPtr r, const char *name, const char *date,
 	return p.doc;
 }
 
-/* Reader options: no network, no entity substitution, no DTD. */
-#define ECFR_XML_OPTIONS (XML_PARSE_NONET | XML_PARSE_NOCDATA | \
-	XML_PARSE_NOWARNING | XML_PARSE_NOERROR)
-
 /* Parse an eCFR file (streamed from disk). */
 struct ecfr_doc *
 ecfr_parse_file(const char *path, const char *date, char **cause)
 {
 	xmlTextReaderPtr	 r;
-	FILE			*f;
 
-	if ((f = fopen(path, "r")) == NULL) {
-		xasprintf(cause, "could not open file \"%s\": %s", path,
-		    strerror(errno));
+	if ((r = xmlsafe_open_file(path, cause)) == NULL)
 		return NULL;
-	}
-	fclose(f);
-	if ((r = xmlReaderForFile(path, NULL, ECFR_XML_OPTIONS)) == NULL) {
-		xasprintf(cause, "could not read file \"%s\"", path);
-		return NULL;
-	}
 	return ecfr_parse(r, path, date, cause);
 }
 
@@ -2279,16 +2208,8 @@ ecfr_parse_memory(const char *buf, size_t len, const char *date,
 {
 	xmlTextReaderPtr	 r;
 
-	if (len > INT32_MAX) {
-		xasprintf(cause, "document too large");
+	if ((r = xmlsafe_open_memory(buf, len, cause)) == NULL)
 		return NULL;
-	}
-	r = xmlReaderForMemory(buf, (int)len, "memory", NULL,
-	    ECFR_XML_OPTIONS);
-	if (r == NULL) {
-		xasprintf(cause, "could not create XML reader");
-		return NULL;
-	}
 	return ecfr_parse(r, "input", date, cause);
 }
 

@@ -72,33 +72,14 @@ struct fr_parser {
 
 /* Record the first error with its line. */
 static void
-fr_fail(struct fr_parser *p, int line, const char *msg)
+fr_fail(void *arg, int line, const char *msg)
 {
+	struct fr_parser	*p = arg;
+
 	if (p->error != NULL)
 		return;
 	p->error = xstrdup(msg);
 	p->error_line = line;
-}
-
-/* libxml2's error callback. */
-static void
-fr_xml_error(void *arg, xmlErrorPtr err)
-{
-	struct fr_parser	*p = arg;
-	char			*m;
-	size_t			 n;
-
-	if (err == NULL || err->level < XML_ERR_ERROR)
-		return;
-	m = xstrdup(err->message != NULL ? err->message : "parse error");
-	n = strlen(m);
-	while (n > 0 && isspace((unsigned char)m[n - 1]))
-		m[--n] = '\0';
-	if (n > 1 && isupper((unsigned char)m[0]) &&
-	    !isupper((unsigned char)m[1]))
-		m[0] = tolower((unsigned char)m[0]);
-	fr_fail(p, err->line, m);
-	free(m);
 }
 
 /* Append text, collapsing white space. */
@@ -125,23 +106,7 @@ fr_add_text(struct fr_parser *p, const char *s, size_t n)
 static char *
 fr_take(struct fr_parser *p)
 {
-	const char	*s = p->text != NULL ? p->text : "";
-	const char	*e;
-	char		*out, *o;
-
-	while (isspace((unsigned char)*s))
-		s++;
-	e = s + strlen(s);
-	while (e > s && isspace((unsigned char)e[-1]))
-		e--;
-	out = xstrndup(s, e - s);
-	for (o = out, s = out; *s != '\0'; s++) {
-		if (*s == ' ' && (s[1] == '\n' || (o > out && o[-1] == '\n')))
-			continue;
-		*o++ = *s;
-	}
-	*o = '\0';
-	return out;
+	return xmlsafe_trim(p->text != NULL ? p->text : "");
 }
 
 /* The name of the element n levels up (0: the current one). */
@@ -419,8 +384,10 @@ fr_captures(struct fr_parser *p, const char *name, int depth)
 
 /* An element opens. */
 static void
-fr_start(struct fr_parser *p, const char *name, int depth, int line)
+fr_start(void *arg, const char *name, int depth, int line)
 {
+	struct fr_parser	*p = arg;
+
 	if (depth >= FR_MAX_DEPTH) {
 		fr_fail(p, line, "elements nested too deeply");
 		return;
@@ -478,8 +445,10 @@ fr_start(struct fr_parser *p, const char *name, int depth, int line)
 
 /* An element closes. */
 static void
-fr_end(struct fr_parser *p, const char *name, int depth)
+fr_end(void *arg, const char *name, int depth)
 {
+	struct fr_parser	*p = arg;
+
 	if (depth == p->sup_depth)
 		p->sup_depth = -1;
 	if (depth == p->capture_depth) {
@@ -497,8 +466,10 @@ fr_end(struct fr_parser *p, const char *name, int depth)
 
 /* Text inside a captured element (footnote marks aside). */
 static void
-fr_text(struct fr_parser *p, const char *s)
+fr_text(void *arg, const char *s)
 {
+	struct fr_parser	*p = arg;
+
 	if (p->capture_depth < 0)
 		return;
 	if (p->sup_depth >= 0) {
@@ -508,6 +479,18 @@ fr_text(struct fr_parser *p, const char *s)
 	}
 	fr_add_text(p, s, strlen(s));
 }
+
+/* Whether the parse has failed (the reader loop stops). */
+static bool
+fr_failed(void *arg)
+{
+	return ((struct fr_parser *)arg)->error != NULL;
+}
+
+static const struct xmlsafe_ops fr_ops = {
+	"Federal Register XML", false, fr_start, fr_end, fr_text, fr_fail,
+	fr_failed
+};
 
 /* Fill in what the parse left: dates, citation, removals. */
 static void
@@ -579,50 +562,13 @@ static struct fr_doc *
 fr_parse(xmlTextReaderPtr r, const char *name, char **cause)
 {
 	struct fr_parser	 p;
-	int			 ret = 0;
 	size_t			 i;
 
 	memset(&p, 0, sizeof p);
 	p.doc = xcalloc(1, sizeof *p.doc);
 	p.r = r;
 	p.capture_depth = p.sup_depth = -1;
-	xmlTextReaderSetStructuredErrorHandler(r, fr_xml_error, &p);
-	while (p.error == NULL && (ret = xmlTextReaderRead(r)) == 1) {
-		int		 type = xmlTextReaderNodeType(r);
-		int		 depth = xmlTextReaderDepth(r);
-		const char	*nm = (const char *)xmlTextReaderConstName(r);
-		int		 line = xmlTextReaderGetParserLineNumber(r);
-
-		switch (type) {
-		case XML_READER_TYPE_DOCUMENT_TYPE:
-			/* No DOCTYPE: no entities, no DTD fetches (issue #8). */
-			fr_fail(&p, line, "document type declarations "
-			    "are not allowed in Federal Register XML");
-			break;
-		case XML_READER_TYPE_ELEMENT:
-			fr_start(&p, nm, depth, line);
-			if (xmlTextReaderIsEmptyElement(r))
-				fr_end(&p, nm, depth);
-			break;
-		case XML_READER_TYPE_END_ELEMENT:
-			fr_end(&p, nm, depth);
-			break;
-		case XML_READER_TYPE_TEXT:
-		case XML_READER_TYPE_CDATA:
-		case XML_READER_TYPE_SIGNIFICANT_WHITESPACE:
-		case XML_READER_TYPE_WHITESPACE:
-			fr_text(&p, (const char *)xmlTextReaderConstValue(r));
-			break;
-		case XML_READER_TYPE_ENTITY_REFERENCE:
-			fr_fail(&p, line, "entity references are not allowed");
-			break;
-		default:
-			break;
-		}
-	}
-	if (p.error == NULL && ret != 0)
-		fr_fail(&p, xmlTextReaderGetParserLineNumber(r),
-		    "could not parse XML");
+	xmlsafe_read(r, &fr_ops, &p);
 	if (p.error == NULL && p.doc->agency == NULL &&
 	    p.doc->subject == NULL)
 		fr_fail(&p, 1, "no PREAMB with AGENCY or SUBJECT found");
@@ -648,26 +594,14 @@ fr_parse(xmlTextReaderPtr r, const char *name, char **cause)
 	return p.doc;
 }
 
-#define FR_XML_OPTIONS (XML_PARSE_NONET | XML_PARSE_NOCDATA | \
-	XML_PARSE_NOWARNING | XML_PARSE_NOERROR)
-
 /* Parse an FR rule file. */
 struct fr_doc *
 fr_parse_file(const char *path, char **cause)
 {
 	xmlTextReaderPtr	 r;
-	FILE			*f;
 
-	if ((f = fopen(path, "r")) == NULL) {
-		xasprintf(cause, "could not open file \"%s\": %s", path,
-		    strerror(errno));
+	if ((r = xmlsafe_open_file(path, cause)) == NULL)
 		return NULL;
-	}
-	fclose(f);
-	if ((r = xmlReaderForFile(path, NULL, FR_XML_OPTIONS)) == NULL) {
-		xasprintf(cause, "could not read file \"%s\"", path);
-		return NULL;
-	}
 	return fr_parse(r, path, cause);
 }
 
@@ -677,15 +611,8 @@ fr_parse_memory(const char *buf, size_t len, char **cause)
 {
 	xmlTextReaderPtr	 r;
 
-	if (len > INT32_MAX) {
-		xasprintf(cause, "document too large");
+	if ((r = xmlsafe_open_memory(buf, len, cause)) == NULL)
 		return NULL;
-	}
-	if ((r = xmlReaderForMemory(buf, (int)len, "memory", NULL,
-	    FR_XML_OPTIONS)) == NULL) {
-		xasprintf(cause, "could not create XML reader");
-		return NULL;
-	}
 	return fr_parse(r, "input", cause);
 }
 

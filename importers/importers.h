@@ -46,6 +46,32 @@ struct _xmlNode;
 json_t	*rulepack_convert_predicate(struct _xmlNode *, char **) MUSTCHECK;
 
 /*
+ * xmlsafe.c: the libxml2 reader set-up of ecfr.c and fr.c. Readers have no
+ * network, no entity substitution, no DTD (xmlsafe_open_*(): NULL and
+ * *cause, else the caller frees with xmlFreeTextReader()). xmlsafe_read()
+ * walks the document, refusing DOCTYPE and entity references through
+ * ops->fail (also libxml2's errors, trimmed, and "could not parse XML"),
+ * and stops once ops->failed() says so. xmlsafe_trim() returns a new
+ * string.
+ */
+struct _xmlTextReader;
+struct xmlsafe_ops {
+	const char	*what;		/* "eCFR XML", for the DOCTYPE refusal */
+	bool		 name_entities;	/* "entity reference &x; ..." */
+	void		(*start)(void *, const char *, int, int);
+	void		(*end)(void *, const char *, int);
+	void		(*text)(void *, const char *);
+	void		(*fail)(void *, int, const char *);
+	bool		(*failed)(void *);
+};
+struct _xmlTextReader *xmlsafe_open_file(const char *, char **) MUSTCHECK;
+struct _xmlTextReader *xmlsafe_open_memory(const char *, size_t, char **)
+	     MUSTCHECK;
+void	 xmlsafe_read(struct _xmlTextReader *, const struct xmlsafe_ops *,
+	     void *);
+char	*xmlsafe_trim(const char *);
+
+/*
  * ecfr.c: eCFR versioner-API XML (a part, a section or an appendix such as
  * 15 CFR 774 Supp. 1) into dated regulation text, CCL entries, country
  * groups (740 Supp. 1), Country Chart marks (738 Supp. 1) and the Entity
