@@ -102,7 +102,7 @@ xmlsafe_read(struct _xmlTextReader *r, const struct xmlsafe_ops *ops,
 
 		switch (type) {
 		case XML_READER_TYPE_DOCUMENT_TYPE:
-			/* No DOCTYPE: no entities, no DTD fetches (issue #8). */
+			/* No DOCTYPE: no entities, no DTD fetch (issue #8). */
 			xasprintf(&m, "document type declarations are not "
 			    "allowed in %s", ops->what);
 			ops->fail(arg, line, m);
@@ -120,7 +120,8 @@ xmlsafe_read(struct _xmlTextReader *r, const struct xmlsafe_ops *ops,
 		case XML_READER_TYPE_CDATA:
 		case XML_READER_TYPE_SIGNIFICANT_WHITESPACE:
 		case XML_READER_TYPE_WHITESPACE:
-			ops->text(arg, (const char *)xmlTextReaderConstValue(r));
+			ops->text(arg,
+			    (const char *)xmlTextReaderConstValue(r));
 			break;
 		case XML_READER_TYPE_ENTITY_REFERENCE:
 			if (ops->name_entities) {
