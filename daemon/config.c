@@ -41,6 +41,9 @@ const struct config_key config_keys[] = {
 	    "libpq connection string (EARD_DATABASE_URL overrides)"),
 	CF("read_database_url", CF_STRING, read_database_url, NULL, NULL, true,
 	    "connection for rule loads and lookups (default database_url)"),
+	CF("import_database_url", CF_STRING, import_database_url, NULL, NULL,
+	    true, "connection of POST /v1/import (default database_url as "
+	    "user eard_admin)"),
 	CF("log_level", CF_STRING, log_level, "info", "error|warning|info|debug",
 	    true, "least severe level logged"),
 	CF("log_format", CF_STRING, log_format, "text", "text|json", true,

@@ -65,6 +65,7 @@ struct eard_config {
 	bool	 tcp_insecure;	/* TCP without TLS (tests only) */
 	char	*database_url;
 	char	*read_database_url;	/* unset = database_url */
+	char	*import_database_url;	/* unset = database_url as eard_admin */
 	char	*log_level;
 	char	*log_format;		/* text | json */
 	size_t	 max_body_size;
@@ -187,6 +188,8 @@ char	*request_strdup(struct request *, const char *);
 void	 request_hold(struct request *);
 void	 request_release(struct request *);
 bool	 request_replied(struct request *);
+/* the raw body (borrowed, until the request ends) and its length */
+const char *request_body(struct request *, size_t *);
 bool	 request_gone(struct request *);	/* the client went away */
 void	 request_handle(struct evhttp_request *);	/* server.c's entry */
 void	 request_set_verdict(struct request *, const char *); /* static str */
@@ -373,6 +376,16 @@ void	 screen_remember(const char *, const char *, enum screen_result,
 void	 route_screen_screen(struct request *);
 void	 route_screen_lists(struct request *);
 void	 route_screen_dispose(struct request *);
+
+/*
+ * route_import.c: POST /v1/import/{rules,chips,models,csl,ecfr,fr} (admin).
+ * The body is the file; a worker thread writes it to a private temp file
+ * and runs the importer on its own blocking connection to
+ * import_database_url (default: database_url as user eard_admin), one
+ * import at a time; the reply comes back on the loop.
+ */
+void	 route_import_import(struct request *);
+char	*import_conninfo_admin(const char *, char **) MUSTCHECK;
 
 /* route_registry.c: GET/POST /v1/models, GET /v1/chips (the registry). */
 void	 route_registry_models(struct request *);

@@ -364,6 +364,19 @@ request_json(struct request *r)
 	return r->body;
 }
 
+/* The raw body and its length (borrowed; for non-JSON bodies). */
+const char *
+request_body(struct request *r, size_t *len)
+{
+	struct evbuffer	*in;
+
+	in = evhttp_request_get_input_buffer(r->req);
+	*len = evbuffer_get_length(in);
+	if (*len == 0)
+		return ("");
+	return ((const char *)evbuffer_pullup(in, -1));
+}
+
 /* The path after a prefix route, URL-decoded ("" if none). */
 const char *
 request_arg(struct request *r)
@@ -529,8 +542,9 @@ request_handle(struct evhttp_request *req)
 	    cfg.max_body_size) {
 		limits_hit("max_body_size");
 		request_reply_errorf(r, 413, "body_too_large", NULL,
-		    "request body is larger than max_body_size (%zu bytes)",
-		    cfg.max_body_size);
+		    "request body is larger than max_body_size (%zu bytes)%s",
+		    cfg.max_body_size, strncmp(rt->path, "/v1/import/", 11) == 0 ?
+		    "; import larger files with earctl import" : "");
 		return;
 	}
 	if (cfg.request_timeout > 0) {

@@ -39,6 +39,7 @@ const struct route routes[] = {
 	{ "POST", "/v1/decisions/",	true,	ROLE_COUNSEL,	route_decisions_replay },
 	{ "GET",  "/v1/reports",	false,	ROLE_ANALYST,	route_decisions_reports },
 	{ "GET",  "/v1/reports/",	true,	ROLE_ANALYST,	route_decisions_report },
+	{ "POST", "/v1/import/",	true,	ROLE_ADMIN,	route_import_import },
 };
 const size_t routes_count = nitems(routes);
 
