@@ -45,6 +45,8 @@ struct checks_job {
 
 static void	checks_item_run(struct checks_item *);
 static void	checks_item_determine(struct checks_item *, struct check *);
+static void	checks_item_submit(struct checks_item *);
+static bool	checks_note2_context(struct checks_item *, struct check *);
 
 /* A time-ordered unique id: UUIDv7 (RFC 9562), 74 random bits. */
 void
@@ -301,9 +303,137 @@ checks_item_determine(struct checks_item *it, struct check *chk)
 	log_rdebug(request_id(job->r), "decision %s: %s %s", it->dec.id,
 	    checks_kind_name(it->kind), verdict_kind_name(verdict_kind(v)));
 	verdict_free(v);
-	check_free(chk);
-
 	it->result = resp;
+	if (it->kind == ITEM_MODEL && checks_note2_context(it, chk))
+		return;		/* checks_note2_done() submits */
+	check_free(chk);
+	checks_item_submit(it);
+}
+
+/*
+ * 4E091 Note 2 excludes models trained with fewer operations than the most
+ * advanced published model needed; BIS has set no figure. As context, not
+ * as the floor, a weights verdict names the registry's most
+ * compute-intensive published model as of its date (Epoch AI's data).
+ * Answers are cached per date until the registry changes.
+ */
+#define CHECKS_NOTE2_SLOTS 64
+static struct {
+	ear_date	 date;
+	char		*note;		/* NULL: slot empty */
+} checks_note2[CHECKS_NOTE2_SLOTS];
+static size_t	checks_note2_next;
+static bool	checks_note2_hooked;
+
+static void
+checks_note2_clear(const char *payload, void *arg)
+{
+	size_t	 i;
+
+	(void)payload;
+	(void)arg;
+	for (i = 0; i < CHECKS_NOTE2_SLOTS; i++) {
+		free(checks_note2[i].note);
+		checks_note2[i].note = NULL;
+	}
+}
+
+/* Add the note to the item's response (a copy of its notes array). */
+static void
+checks_note2_add(struct checks_item *it, const char *note)
+{
+	json_t	*notes;
+
+	if (note == NULL || *note == '\0' || !json_is_object(it->result))
+		return;
+	notes = json_object_get(it->result, "notes");
+	notes = json_is_array(notes) ? json_deep_copy(notes) : json_array();
+	json_array_append_new(notes, json_string(note));
+	json_object_set_new(it->result, "notes", notes);
+}
+
+static void
+checks_note2_done(void *arg, PGresult *res, const char *errmsg)
+{
+	struct checks_item	*it = arg;
+	struct check		*chk = it->chk;
+	char			 day[11], *note = NULL;
+	json_t			*row;
+	json_error_t		 jerr;
+	ear_date		 d = check_as_of(chk);
+
+	it->chk = NULL;
+	date_format(d, day);
+	if (res != NULL && PQntuples(res) == 1 && !PQgetisnull(res, 0, 0) &&
+	    (row = json_loads(PQgetvalue(res, 0, 0), 0, &jerr)) != NULL) {
+		xasprintf(&note, "4E091 Note 2 context (a proxy from the "
+		    "registry, not the legal floor): the most compute-intensive "
+		    "published model in the registry as of %s is \"%s\" "
+		    "(published %s, %.3g operations)", day,
+		    json_string_value(json_object_get(row, "name")) != NULL ?
+		    json_string_value(json_object_get(row, "name")) : "?",
+		    json_string_value(json_object_get(row, "published_on")) !=
+		    NULL ? json_string_value(json_object_get(row,
+		    "published_on")) : "?",
+		    json_number_value(json_object_get(row, "training_ops")));
+		json_decref(row);
+	} else if (res != NULL && PQntuples(res) == 1)
+		xasprintf(&note, "4E091 Note 2 context: the registry holds no "
+		    "published model with stated training compute as of %s",
+		    day);
+	else
+		log_rdebug(request_id(it->job->r), "no Note 2 context: %s",
+		    errmsg != NULL ? errmsg : "no answer");
+	if (note != NULL) {
+		free(checks_note2[checks_note2_next].note);
+		checks_note2[checks_note2_next].date = d;
+		checks_note2[checks_note2_next].note = xstrdup(note);
+		checks_note2_next = (checks_note2_next + 1) % CHECKS_NOTE2_SLOTS;
+		checks_note2_add(it, note);
+		free(note);
+	}
+	check_free(chk);
+	checks_item_submit(it);
+}
+
+/* Add the Note 2 context; true when a lookup is under way. */
+static bool
+checks_note2_context(struct checks_item *it, struct check *chk)
+{
+	char		 day[11];
+	const char	*params[1];
+	size_t		 i;
+
+	for (i = 0; i < CHECKS_NOTE2_SLOTS; i++) {
+		if (checks_note2[i].note != NULL &&
+		    checks_note2[i].date == check_as_of(chk)) {
+			checks_note2_add(it, checks_note2[i].note);
+			return (false);
+		}
+	}
+	if (!checks_note2_hooked) {
+		db_on_notify("registry_changed", checks_note2_clear, NULL);
+		checks_note2_hooked = true;
+	}
+	date_format(check_as_of(chk), day);
+	params[0] = day;
+	it->chk = chk;
+	if (db_query("SELECT (SELECT row_to_json(x)::text FROM "
+	    "most_compute_published($1::date) x)", 1, params,
+	    checks_note2_done, it) != 0) {
+		it->chk = NULL;
+		return (false);
+	}
+	return (true);
+}
+
+/* Record the decision; the answer goes out once it is durable. */
+static void
+checks_item_submit(struct checks_item *it)
+{
+	struct checks_job	*job = it->job;
+	json_t			*resp = it->result;
+
 	it->dec.kind = checks_kind_name(it->kind);
 	it->dec.request = json_incref(it->body);
 	it->dec.response = json_incref(resp);

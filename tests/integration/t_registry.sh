@@ -212,6 +212,14 @@ if it_import_rules; then
 	    license_required
 	req POST /v1/checks/weights '{"as_of":"2025-06-01","destination":"AE","model":{"id":"pipeline-model-7"}}'
 	t_status "weights check by registry id" 200
+	# 4E091 Note 2 has no BIS figure: the verdict names the registry's most
+	# compute-intensive published model as context, labelled a proxy.
+	n2=$(jqr '[.notes[] | select(startswith("4E091 Note 2 context"))] | length')
+	t_eq "a weights verdict carries the Note 2 context note" "$n2" 1
+	if have_shared_data; then
+		t_eq "the Note 2 context names a model and says it is a proxy" \
+		    "$(jqr '[.notes[] | select(test("proxy from the registry.*as of 2025-06-01 is \""))] | length')" 1
+	fi
 	# The documented CI step: published weights pass, unknown facts block.
 	printf '{"name":"Gate Open","training_ops":3e25,"published":true,"published_on":"2025-01-01"}' >"$T/open.json"
 	printf '{"name":"Gate Unknown"}' >"$T/unknown.json"
