@@ -53,7 +53,7 @@ static struct {
 	pthread_t		 thread;
 	pthread_mutex_t		 mtx;
 	pthread_cond_t		 cond;
-	struct report_queue	 todo;
+	struct report_queue	 waiting;
 	struct report_queue	 done;
 	int			 pipe[2];
 	struct event		*ev;
@@ -196,9 +196,9 @@ report_worker(void *arg)
 	(void)arg;
 	for (;;) {
 		pthread_mutex_lock(&rep.mtx);
-		while ((job = TAILQ_FIRST(&rep.todo)) == NULL)
+		while ((job = TAILQ_FIRST(&rep.waiting)) == NULL)
 			pthread_cond_wait(&rep.cond, &rep.mtx);
-		TAILQ_REMOVE(&rep.todo, job, entry);
+		TAILQ_REMOVE(&rep.waiting, job, entry);
 		pthread_mutex_unlock(&rep.mtx);
 
 		report_run(&conn, job);
@@ -250,7 +250,7 @@ report_init(struct event_base *base, const char *url)
 	if (rep.init)
 		return;
 	rep.init = true;
-	TAILQ_INIT(&rep.todo);
+	TAILQ_INIT(&rep.waiting);
 	TAILQ_INIT(&rep.done);
 	rep.url = xstrdup(url != NULL ? url : "");
 	if (cfg.database_url != NULL && strcmp(cfg.database_url, rep.url) != 0)
@@ -291,7 +291,7 @@ report_submit(const char *sql, int nparams, const char *const *params,
 	job->done = done;
 	job->arg = arg;
 	pthread_mutex_lock(&rep.mtx);
-	TAILQ_INSERT_TAIL(&rep.todo, job, entry);
+	TAILQ_INSERT_TAIL(&rep.waiting, job, entry);
 	pthread_cond_signal(&rep.cond);
 	pthread_mutex_unlock(&rep.mtx);
 }

@@ -116,6 +116,7 @@ DECLARE
 	lo	timestamptz;
 	hi	timestamptz;
 	present	text[];
+	ids	text[];
 	last_id	text;
 	last_ts	timestamptz;
 	a_ord	bigint[] := '{}';
@@ -127,16 +128,22 @@ BEGIN
 	-- The record is worth nothing if a crash can take back an answered
 	-- COMMIT: insist on a synchronous commit whatever the server default.
 	PERFORM set_config('synchronous_commit', 'on', true);
+	-- A batch of a few thousand decisions is tens of megabytes: sort and
+	-- join it in memory, not in temporary files.
+	PERFORM set_config('work_mem', '64MB', true);
 	PERFORM pg_advisory_xact_lock(hashtext('eard.decisions.chain'));
 	-- What is already there (a replayed spool): look only at the batch's
-	-- time span, so the partitions are pruned and the index is used.
-	SELECT min(t), max(t) INTO lo, hi FROM (SELECT timestamptz 'epoch' +
-	    (value->>'at_us')::bigint * interval '1 microsecond' AS t
-	    FROM jsonb_array_elements(batch)) b;
+	-- time span, so the partitions are pruned and the index is used. The
+	-- batch is expanded once here: a subquery over it would be re-expanded
+	-- for every row it is compared with.
+	SELECT min(t), max(t), array_agg(id) INTO lo, hi, ids
+	    FROM (SELECT value->>'id' AS id, timestamptz 'epoch' +
+		(value->>'at_us')::bigint * interval '1 microsecond' AS t
+		FROM jsonb_array_elements(batch)) b;
 	SELECT coalesce(array_agg(x.id || '@' || x.decided_at::text), '{}')
 	    INTO present FROM decisions x
 	    WHERE x.decided_at >= lo AND x.decided_at <= hi
-	    AND x.id IN (SELECT value->>'id' FROM jsonb_array_elements(batch));
+	    AND x.id = ANY (ids);
 	FOR r IN
 		SELECT e.value->>'id' AS id, e.value->>'canonical' AS canon,
 		    e.ts, e.ord
