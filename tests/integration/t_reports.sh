@@ -26,6 +26,7 @@ cases=(
 	"chip-map --as-of 2026-03-01"
 	"compute-frontier --since 2020-01-01"
 	"open-lag --since 2020-01-01"
+	"rescreen --since 1970-01-01"
 )
 mkdir -p "$T/out"
 for c in "${cases[@]}"; do
