@@ -97,6 +97,9 @@ body="{\"as_of\":\"2024-06-01\",\"destination\":\"CN\",$H100_CHIP,\"bogus\":1}"
 	printf 'POST /v1/checks/chip HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s' \
 	    "${#body}" "$body"
 	printf 'GET /no/such/route HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'
+	# Keep our side open: an early end of input could be read by eard
+	# before it answered, and a half-closed client loses what is pending.
+	sleep 2
 } | raw pipe
 t_eq "pipelined requests answered in order" "$(statuses "$T/raw.pipe")" "200 400 404"
 
