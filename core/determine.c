@@ -1231,6 +1231,13 @@ determine(const struct ruleset *rs, const struct check *c)
 	eccn = lr[want].rule != NULL ? lr[want].rule->eccn : NULL;
 	struct verdict *v = verdict_new(kind, eccn, body);
 
+	for (i = 0; i < 2; i++) {
+		if (lr[i].o.kind != VERDICT_REVIEW)
+			continue;
+		for (size_t k = 0; k < lr[i].o.missing.n; k++)
+			strset_add(&v->open_facts, lr[i].o.missing.v[k]);
+	}
+
 	outcome_clear(&lr[0].o);
 	outcome_clear(&lr[1].o);
 	model_count_clear(&dt.count);

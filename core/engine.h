@@ -205,6 +205,7 @@ struct verdict {
 	enum verdict_kind kind;
 	char		*eccn;
 	json_t		*body;		/* the 200 body without decision_id */
+	struct strset	 open_facts;	/* missing in a needs_review layer */
 };
 struct verdict *verdict_new(enum verdict_kind, const char *, json_t *);
 

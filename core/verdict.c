@@ -18,6 +18,7 @@ verdict_new(enum verdict_kind kind, const char *eccn, json_t *body)
 	v->kind = kind;
 	v->eccn = eccn != NULL ? xstrdup(eccn) : NULL;
 	v->body = body;
+	strset_init(&v->open_facts);
 	return (v);
 }
 
@@ -33,6 +34,13 @@ const char *
 verdict_eccn(const struct verdict *v)
 {
 	return (v->eccn);
+}
+
+/* Did the fact's absence leave a layer needs_review? */
+bool
+verdict_missing_fact(const struct verdict *v, const char *fact)
+{
+	return (strset_has(&v->open_facts, fact));
 }
 
 /* The contract's name of a verdict. */
@@ -94,6 +102,7 @@ verdict_free(struct verdict *v)
 	if (v == NULL)
 		return;
 	json_decref(v->body);
+	strset_clear(&v->open_facts);
 	free(v->eccn);
 	free(v);
 }

@@ -30,6 +30,7 @@ struct checks_item {
 	int			 status;	/* 200 or the error's */
 	struct check		*chk;		/* while the consignee is asked */
 	bool			 consignee_asked;
+	uint64_t		 registry_gen;	/* of a registry lookup */
 	struct decision		 dec;
 };
 
@@ -214,7 +215,9 @@ checks_item_decide(struct checks_item *it)
  * The TPP the decision log shows cleared for this consignee in the check's
  * calendar year, for quantity caps such as License Exception LPP's (90 FR
  * 4544: 26,900,000 TPP per ultimate consignee per calendar year). Asked
- * only when a verdict came out needs_review, the one outcome it can change.
+ * only when that figure's absence left the verdict (or the text layer's)
+ * needs_review, the one outcome it can change: the query reads the
+ * decision log, so its cost grows with the log.
  */
 #define CHECKS_CONSIGNEE_SQL						\
 	"SELECT coalesce(sum(coalesce("					\
@@ -225,48 +228,106 @@ checks_item_decide(struct checks_item *it)
 	"AND response->>'as_of' >= $2 AND response->>'as_of' < $3 "	\
 	"AND verdict IN ('no_license_required', 'license_exception')"
 
+/*
+ * One count in flight per (consignee, year): checks asking the same while
+ * it runs wait for its answer instead of queueing a scan of the log each.
+ */
+struct checks_count {
+	char			*name;
+	char			 from[11];
+	struct checks_item	**waiting;
+	size_t			 nwaiting;
+	struct checks_count	*next;
+};
+static struct checks_count	*checks_counts;
+
+/* The count answered: every check that waited for it goes on. */
 static void
 checks_consignee_done(void *arg, PGresult *res, const char *errmsg)
 {
-	struct checks_item	*it = arg;
-	struct check		*chk = it->chk;
+	struct checks_count	*cc = arg, **pp;
+	struct checks_item	*it;
+	struct check		*chk;
+	double			 tpp = 0;
+	bool			 ok;
+	size_t			 i;
 
-	it->chk = NULL;
-	if (request_replied(it->job->r)) {
-		check_free(chk);
-		checks_item_failf(it, 503, "timeout", NULL, "request ended");
-		return;
+	for (pp = &checks_counts; *pp != NULL; pp = &(*pp)->next) {
+		if (*pp == cc) {
+			*pp = cc->next;
+			break;
+		}
 	}
-	if (res != NULL && PQntuples(res) == 1 && !PQgetisnull(res, 0, 0))
-		check_set_consignee_tpp(chk, strtod(PQgetvalue(res, 0, 0),
-		    NULL));
-	else
-		log_rwarnx(request_id(it->job->r), "could not count the "
-		    "consignee's shipments this year: %s",
-		    errmsg != NULL ? errmsg : "no answer");
-	checks_item_determine(it, chk);
+	ok = res != NULL && PQntuples(res) == 1 && !PQgetisnull(res, 0, 0);
+	if (ok)
+		tpp = strtod(PQgetvalue(res, 0, 0), NULL);
+	for (i = 0; i < cc->nwaiting; i++) {
+		it = cc->waiting[i];
+		chk = it->chk;
+		it->chk = NULL;
+		if (request_replied(it->job->r)) {
+			check_free(chk);
+			checks_item_failf(it, 503, "timeout", NULL,
+			    "request ended");
+			continue;
+		}
+		if (ok)
+			check_set_consignee_tpp(chk, tpp);
+		else
+			log_rwarnx(request_id(it->job->r), "could not count "
+			    "the consignee's shipments this year: %s",
+			    errmsg != NULL ? errmsg : "no answer");
+		checks_item_determine(it, chk);
+	}
+	free(cc->waiting);
+	free(cc->name);
+	free(cc);
 }
 
 /* Ask the decision log for the consignee's year; false if it cannot. */
 static bool
 checks_ask_consignee(struct checks_item *it, struct check *chk)
 {
-	const char	*params[3];
-	char		 from[11], to[11];
-	int		 y, m, d;
+	struct checks_count	*cc;
+	const char		*params[3], *name;
+	char			 from[11], to[11];
+	int			 y, m, d;
 
-	if (check_kind(chk) != ITEM_CHIP || check_recipient_name(chk) == NULL)
+	if (check_kind(chk) != ITEM_CHIP ||
+	    (name = check_recipient_name(chk)) == NULL)
 		return (false);
 	date_to_ymd(check_as_of(chk), &y, &m, &d);
 	date_format(date_from_ymd(y, 1, 1), from);
 	date_format(date_from_ymd(y + 1, 1, 1), to);
-	params[0] = check_recipient_name(chk);
-	params[1] = from;
-	params[2] = to;
+	for (cc = checks_counts; cc != NULL; cc = cc->next) {
+		if (strcmp(cc->name, name) == 0 && strcmp(cc->from, from) == 0)
+			break;
+	}
 	it->consignee_asked = true;
 	it->chk = chk;
+	if (cc != NULL) {
+		cc->waiting = xreallocarray(cc->waiting, cc->nwaiting + 1,
+		    sizeof *cc->waiting);
+		cc->waiting[cc->nwaiting++] = it;
+		return (true);
+	}
+	/* Linked before the query: a failure may answer it at once. */
+	cc = xcalloc(1, sizeof *cc);
+	cc->name = xstrdup(name);
+	memcpy(cc->from, from, sizeof cc->from);
+	cc->waiting = xcalloc(1, sizeof *cc->waiting);
+	cc->waiting[cc->nwaiting++] = it;
+	cc->next = checks_counts;
+	checks_counts = cc;
+	params[0] = name;
+	params[1] = from;
+	params[2] = to;
 	if (db_query(CHECKS_CONSIGNEE_SQL, 3, params, checks_consignee_done,
-	    it) != 0) {
+	    cc) != 0) {
+		checks_counts = cc->next;
+		free(cc->waiting);
+		free(cc->name);
+		free(cc);
 		it->chk = NULL;
 		return (false);
 	}
@@ -279,20 +340,19 @@ checks_item_determine(struct checks_item *it, struct check *chk)
 {
 	struct checks_job	*job = it->job;
 	struct verdict		*v;
-	json_t			*resp, *tv;
+	json_t			*resp;
 
 	v = determine(job->rs, chk);
-	if (!it->consignee_asked && !request_replied(job->r)) {
-		resp = verdict_to_json(v, "");
-		tv = json_object_get(resp, "text_verdict");
-		if ((verdict_kind(v) == VERDICT_REVIEW || (json_is_string(tv) &&
-		    strcmp(json_string_value(tv), "needs_review") == 0)) &&
-		    checks_ask_consignee(it, chk)) {
-			json_decref(resp);
-			verdict_free(v);
-			return;
-		}
-		json_decref(resp);
+	/*
+	 * The decision log is asked only when the consignee's year is what
+	 * left a layer needs_review (a quantity cap such as LPP's): the one
+	 * case where its answer can change the verdict.
+	 */
+	if (!it->consignee_asked && !request_replied(job->r) &&
+	    verdict_missing_fact(v, "consignee_year_tpp") &&
+	    checks_ask_consignee(it, chk)) {
+		verdict_free(v);
+		return;
 	}
 	decision_new_id(it->dec.id);
 	resp = verdict_to_json(v, it->dec.id);
@@ -445,6 +505,102 @@ checks_item_submit(struct checks_item *it)
 	audit_submit(&it->dec, checks_audit_done, it);
 }
 
+/*
+ * Registry entries by id, so that a check naming {"chip": {"id": X}} needs
+ * no round trip once X was looked up: the facts (or JSON null for "no such
+ * id") under "c:X" / "m:X". Emptied on NOTIFY registry_changed, on every
+ * (re)connection (a notification may have been missed meanwhile) and when
+ * full; an answer that left before an emptying is not kept (generation).
+ * Without a database and without a cached entry, the check still fails
+ * closed with registry_unavailable.
+ */
+#define CHECKS_REGISTRY_MAX	8192
+static json_t	*checks_registry;
+static uint64_t	 checks_registry_gen;
+static bool	 checks_registry_hooked;
+
+/* Forget every cached registry entry. */
+static void
+checks_registry_clear(void)
+{
+	json_decref(checks_registry);
+	checks_registry = NULL;
+	checks_registry_gen++;
+}
+
+static void
+checks_registry_notify(const char *payload, void *arg)
+{
+	(void)payload;
+	(void)arg;
+	checks_registry_clear();
+}
+
+static void
+checks_registry_connect(void *arg)
+{
+	(void)arg;
+	checks_registry_clear();
+}
+
+/* The cache key of an id: "c:" or "m:" and the id. */
+static void
+checks_registry_key(enum item_kind kind, const char *id, char *key,
+    size_t len)
+{
+	snprintf(key, len, "%c:%s", kind == ITEM_CHIP ? 'c' : 'm', id);
+}
+
+/* Remember an answer (facts, or NULL for no such id) of generation gen. */
+static void
+checks_registry_put(enum item_kind kind, const char *id, const json_t *facts,
+    uint64_t gen)
+{
+	char	 key[256];
+
+	if (gen != checks_registry_gen || strlen(id) > sizeof key - 3)
+		return;
+	if (checks_registry == NULL ||
+	    json_object_size(checks_registry) >= CHECKS_REGISTRY_MAX) {
+		json_decref(checks_registry);
+		checks_registry = json_object();
+	}
+	checks_registry_key(kind, id, key, sizeof key);
+	json_object_set_new(checks_registry, key, facts != NULL ?
+	    json_deep_copy(facts) : json_null());
+}
+
+/* The cached answer for an id (borrowed; JSON null: no such id), or NULL. */
+static const json_t *
+checks_registry_get(enum item_kind kind, const char *id)
+{
+	char	 key[256];
+
+	if (checks_registry == NULL || strlen(id) > sizeof key - 3)
+		return (NULL);
+	checks_registry_key(kind, id, key, sizeof key);
+	return (json_object_get(checks_registry, key));
+}
+
+/* The item's registry entry is facts (borrowed), or absent when NULL. */
+static void
+checks_registry_use(struct checks_item *it, const char *id,
+    const json_t *facts)
+{
+	const char	*field = checks_item_field(it->kind);
+	char		 path[16];
+
+	snprintf(path, sizeof path, "%s.id", field);
+	if (facts == NULL) {
+		checks_item_failf(it, 404, it->kind == ITEM_CHIP ?
+		    "unknown_chip" : "unknown_model", path,
+		    "no %s with id \"%s\" in the registry", field, id);
+		return;
+	}
+	json_object_set_new(it->body, field, json_deep_copy(facts));
+	checks_item_decide(it);
+}
+
 /* The registry answered for {"chip": {"id": X}} / {"model": {"id": X}}. */
 static void
 checks_registry_done(void *arg, PGresult *res, const char *errmsg)
@@ -455,6 +611,7 @@ checks_registry_done(void *arg, PGresult *res, const char *errmsg)
 	json_t			*facts, *item;
 	json_error_t		 jerr;
 	char			 path[16];
+	char			*idc;
 
 	item = json_object_get(it->body, field);
 	id = json_string_value(json_object_get(item, "id"));
@@ -476,9 +633,8 @@ checks_registry_done(void *arg, PGresult *res, const char *errmsg)
 		return;
 	}
 	if (PQntuples(res) == 0) {
-		checks_item_failf(it, 404, it->kind == ITEM_CHIP ?
-		    "unknown_chip" : "unknown_model", path,
-		    "no %s with id \"%s\" in the registry", field, id);
+		checks_registry_put(it->kind, id, NULL, it->registry_gen);
+		checks_registry_use(it, id, NULL);
 		return;
 	}
 	facts = json_loads(PQgetvalue(res, 0, 0), 0, &jerr);
@@ -488,8 +644,11 @@ checks_registry_done(void *arg, PGresult *res, const char *errmsg)
 		    "the registry entry for \"%s\" is not an object", id);
 		return;
 	}
-	json_object_set_new(it->body, field, facts);
-	checks_item_decide(it);
+	checks_registry_put(it->kind, id, facts, it->registry_gen);
+	idc = xstrdup(id);	/* id lives in the member about to be replaced */
+	checks_registry_use(it, idc, facts);
+	free(idc);
+	json_decref(facts);
 }
 
 /* Start one item: resolve its registry id first when it has one. */
@@ -498,6 +657,7 @@ checks_item_run(struct checks_item *it)
 {
 	const char	*field = checks_item_field(it->kind), *id;
 	const char	*params[1];
+	const json_t	*facts;
 	json_t		*item, *idv;
 	char		 path[16];
 
@@ -515,6 +675,17 @@ checks_item_run(struct checks_item *it)
 		return;
 	}
 	id = json_string_value(idv);
+	if (!checks_registry_hooked) {
+		db_on_notify("registry_changed", checks_registry_notify, NULL);
+		db_on_connect(checks_registry_connect, NULL);
+		checks_registry_hooked = true;
+	}
+	if ((facts = checks_registry_get(it->kind, id)) != NULL) {
+		checks_registry_use(it, id, json_is_null(facts) ? NULL :
+		    facts);
+		return;
+	}
+	it->registry_gen = checks_registry_gen;
 	params[0] = id;
 	if (db_query(it->kind == ITEM_CHIP ?
 	    "SELECT facts::text FROM chips_current WHERE id = $1" :
