@@ -276,6 +276,8 @@ enum verdict_kind verdict_kind(const struct verdict *);
 const char *verdict_kind_name(enum verdict_kind);
 int	 verdict_exit_code(enum verdict_kind);
 const char *verdict_eccn(const struct verdict *);	/* NULL if none */
+/* Did the fact's absence leave a layer needs_review (either layer)? */
+bool	 verdict_missing_fact(const struct verdict *, const char *);
 json_t	*verdict_to_json(const struct verdict *, const char *);
 void	 verdict_free(struct verdict *);
 
