@@ -5,11 +5,13 @@
  * license_policy, federal_register_notice, entity_number, programs) and the
  * CSV form (one row per party; alt_names and addresses separated by "; ").
  *
- * A file is parsed whole before the database is touched; it is then written
- * in one transaction as a list version with the sha256 of its bytes, with
- * one round trip for all its parties. The same file again only re-activates
- * its version. After the commit every party screened before is rescreened
- * against the new lists and the changes are stored (rescreen_changes).
+ * A file is written in one transaction as a list version with the sha256 of
+ * its bytes; the same file again only re-activates its version. Its parties
+ * go to the server as one COPY, streamed while they are converted (the
+ * server stores a chunk while the next is encoded), so a bad entry aborts
+ * the COPY and the transaction: a bad file changes nothing. After the
+ * commit every party screened before is rescreened against the new lists
+ * and the changes are stored (rescreen_changes).
  */
 
 #include <ctype.h>
@@ -21,17 +23,85 @@
 
 #include "importers.h"
 
+/* Bytes of COPY data sent to the server at a time. */
+#define CSL_COPY_CHUNK	65536
+
+/*
+ * One parse: the digest of the content hashes, the entry ids seen so far
+ * (a duplicate gets a suffix in file order), and where each row goes.
+ * row() gets the row (borrowed) and the entry as compact JSON with sorted
+ * keys (the text its content hash is taken over).
+ */
+struct csl_parser {
+	EVP_MD		*md;
+	EVP_MD_CTX	*ctx;
+	json_t		*seen;		/* entry id -> times seen */
+	size_t		 n;		/* rows emitted */
+	int		(*row)(void *, json_t *, const char *, char **);
+	void		*arg;
+};
+
+/* The hex of a digest. */
+static void
+csl_hex(const unsigned char *md, unsigned int mdlen, char out[65])
+{
+	static const char	 digits[] = "0123456789abcdef";
+	unsigned int		 i;
+
+	for (i = 0; i < mdlen && i < 32; i++) {
+		out[i * 2] = digits[md[i] >> 4];
+		out[i * 2 + 1] = digits[md[i] & 0xf];
+	}
+	out[i * 2] = '\0';
+}
+
 /* The hex sha256 of a buffer. */
 static void
 csl_sha256(const void *buf, size_t len, char out[65])
 {
 	unsigned char	md[EVP_MAX_MD_SIZE];
-	unsigned int	mdlen = 0, i;
+	unsigned int	mdlen = 0;
 
 	EVP_Digest(buf, len, md, &mdlen, EVP_sha256(), NULL);
-	for (i = 0; i < mdlen && i < 32; i++)
-		snprintf(out + i * 2, 3, "%02x", md[i]);
-	out[64] = '\0';
+	csl_hex(md, mdlen, out);
+}
+
+/* Set up a parse that hands each row to fn(arg, ...). */
+static void
+csl_parser_init(struct csl_parser *p,
+    int (*fn)(void *, json_t *, const char *, char **), void *arg)
+{
+	memset(p, 0, sizeof *p);
+	/* Fetched once: EVP_sha256() alone looks the digest up per call. */
+	if ((p->md = EVP_MD_fetch(NULL, "SHA256", NULL)) == NULL ||
+	    (p->ctx = EVP_MD_CTX_new()) == NULL)
+		fatalx("could not set up sha256");
+	p->seen = json_object();
+	p->row = fn;
+	p->arg = arg;
+}
+
+/* Free what a parse holds. */
+static void
+csl_parser_clear(struct csl_parser *p)
+{
+	EVP_MD_CTX_free(p->ctx);
+	EVP_MD_free(p->md);
+	json_decref(p->seen);
+}
+
+/* The hex sha256 of a string, with the parse's digest. */
+static void
+csl_parser_sha256(struct csl_parser *p, const char *s, char out[65])
+{
+	unsigned char	md[EVP_MAX_MD_SIZE];
+	unsigned int	mdlen = 0;
+
+	if (EVP_DigestInit_ex2(p->ctx, p->md, NULL) != 1 ||
+	    EVP_DigestUpdate(p->ctx, s, strlen(s)) != 1 ||
+	    EVP_DigestFinal_ex(p->ctx, md, &mdlen) != 1)
+		fatalx("sha256 failed");
+	csl_hex(md, mdlen, out);
 }
 
 /* A non-empty string member, or NULL. */
@@ -45,15 +115,18 @@ csl_str(const json_t *o, const char *k)
 
 /*
  * Turn one trade.gov entry into a party row: list code, entry id, content
- * hash, countries. Returns a new reference, or NULL and *cause.
+ * hash, countries. Returns a new reference and in *txt the entry as
+ * compact JSON with sorted keys (the caller frees it), or NULL and *cause.
  */
 static json_t *
-csl_party(json_t *raw, size_t idx, char **cause)
+csl_party(struct csl_parser *p, json_t *raw, size_t idx, char **txt,
+    char **cause)
 {
-	const char	*name, *source;
-	char		 code[32], hash[65], *txt, *cs = NULL, *tmp, *eid;
+	const char	*name, *source, *cc;
+	char		 code[32], hash[65], cs[256], *eid;
 	json_t		*row, *countries, *alts, *a, *v;
-	size_t		 i;
+	size_t		 i, cslen = 0;
+	bool		 cstrunc = false;
 
 	if (!json_is_object(raw)) {
 		xasprintf(cause, "party %zu is not an object", idx + 1);
@@ -71,25 +144,45 @@ csl_party(json_t *raw, size_t idx, char **cause)
 	screen_list_code(source, code, sizeof code);
 	countries = json_array();
 	json_array_foreach(json_object_get(raw, "addresses"), i, a) {
-		const char *cc = csl_str(a, "country");
-
+		cc = csl_str(a, "country");
 		if (cc == NULL || strlen(cc) != 2)
 			continue;
 		json_array_append_new(countries, json_string(cc));
-		tmp = cs;
-		xasprintf(&cs, "%s%s%s", tmp != NULL ? tmp : "",
-		    tmp != NULL ? "," : "", cc);
-		free(tmp);
+		/* "CN,HK": three bytes a country */
+		if (cslen + 4 > sizeof cs) {
+			cstrunc = true;
+			continue;
+		}
+		if (cslen > 0)
+			cs[cslen++] = ',';
+		memcpy(cs + cslen, cc, 2);
+		cslen += 2;
 	}
+	cs[cslen] = '\0';
 	alts = json_array();
 	json_array_foreach(json_object_get(raw, "alt_names"), i, v)
 		if (json_string_value(v) != NULL && *json_string_value(v))
 			json_array_append(alts, v);
-	eid = screen_entry_id(code, csl_str(raw, "entity_number"), name, cs);
-	free(cs);
-	txt = json_dumps(raw, JSON_COMPACT | JSON_SORT_KEYS);
-	csl_sha256(txt, strlen(txt), hash);
-	free(txt);
+	if (cstrunc) {
+		/* More countries than the buffer: join them the long way. */
+		char	*all = NULL, *tmp;
+
+		json_array_foreach(countries, i, v) {
+			tmp = all;
+			xasprintf(&all, "%s%s%s", tmp != NULL ? tmp : "",
+			    tmp != NULL ? "," : "", json_string_value(v));
+			free(tmp);
+		}
+		eid = screen_entry_id(code, csl_str(raw, "entity_number"), name,
+		    all);
+		free(all);
+	} else
+		eid = screen_entry_id(code, csl_str(raw, "entity_number"), name,
+		    cslen > 0 ? cs : NULL);
+	*txt = json_dumps(raw, JSON_COMPACT | JSON_SORT_KEYS);
+	if (*txt == NULL)
+		fatalx("could not encode a party");
+	csl_parser_sha256(p, *txt, hash);
 	row = json_pack("{s:s,s:s,s:s,s:s,s:s,s:o,s:o,s:o,s:s?,s:s?,s:s?,"
 	    "s:s?,s:s?,s:O}",
 	    "entry_id", eid, "content_hash", hash, "list", code,
@@ -111,66 +204,68 @@ csl_party(json_t *raw, size_t idx, char **cause)
 	return (row);
 }
 
-/* Give duplicate entry ids (the same name listed twice) a suffix. */
-static void
-csl_dedup(json_t *rows)
+/*
+ * Hand a row on, a duplicate entry id (the same name listed twice) given a
+ * suffix first ("-2", "-3" in file order). Takes the row and txt.
+ */
+static int
+csl_emit(struct csl_parser *p, json_t *row, char *txt, char **cause)
 {
-	json_t		*seen = json_object(), *r;
-	size_t		 i;
 	const char	*id;
 	char		*nid;
 	json_int_t	 k;
+	int		 rc;
 
-	json_array_foreach(rows, i, r) {
-		id = json_string_value(json_object_get(r, "entry_id"));
-		k = json_integer_value(json_object_get(seen, id));
-		json_object_set_new(seen, id, json_integer(k + 1));
-		if (k == 0)
-			continue;
+	id = json_string_value(json_object_get(row, "entry_id"));
+	k = json_integer_value(json_object_get(p->seen, id));
+	json_object_set_new(p->seen, id, json_integer(k + 1));
+	if (k > 0) {
 		xasprintf(&nid, "%s-%lld", id, (long long)k + 1);
-		json_object_set_new(r, "entry_id", json_string(nid));
+		json_object_set_new(row, "entry_id", json_string(nid));
 		free(nid);
 	}
-	json_decref(seen);
+	p->n++;
+	rc = p->row(p->arg, row, txt, cause);
+	json_decref(row);
+	free(txt);
+	return (rc);
 }
 
-/* Parse the JSON form: an array of party rows (new reference) or NULL. */
-json_t *
-csl_parse_json(const char *buf, size_t len, char **cause)
+/* Parse the JSON form into p's rows; -1 and *cause on error. */
+static int
+csl_parse_json_into(struct csl_parser *p, const char *buf, size_t len,
+    char **cause)
 {
-	json_t		*doc, *arr, *rows, *row, *e;
+	json_t		*doc, *arr, *row, *e;
 	json_error_t	 jerr;
 	size_t		 i;
+	char		*txt;
 
 	if ((doc = json_loadb(buf, len, 0, &jerr)) == NULL) {
 		xasprintf(cause, "invalid JSON at line %d: %s", jerr.line,
 		    jerr.text);
-		return (NULL);
+		return (-1);
 	}
 	arr = json_is_array(doc) ? doc : json_object_get(doc, "results");
 	if (!json_is_array(arr)) {
 		xasprintf(cause, "no \"results\" array: not a consolidated "
 		    "screening list");
 		json_decref(doc);
-		return (NULL);
+		return (-1);
 	}
-	rows = json_array();
 	json_array_foreach(arr, i, e) {
-		if ((row = csl_party(e, i, cause)) == NULL) {
-			json_decref(rows);
+		if ((row = csl_party(p, e, i, &txt, cause)) == NULL ||
+		    csl_emit(p, row, txt, cause) != 0) {
 			json_decref(doc);
-			return (NULL);
+			return (-1);
 		}
-		json_array_append_new(rows, row);
 	}
 	json_decref(doc);
-	if (json_array_size(rows) == 0) {
+	if (p->n == 0) {
 		xasprintf(cause, "the list has no parties");
-		json_decref(rows);
-		return (NULL);
+		return (-1);
 	}
-	csl_dedup(rows);
-	return (rows);
+	return (0);
 }
 
 /* Split "a; b; c" into a JSON array of strings. */
@@ -196,19 +291,20 @@ csl_split(const char *s)
 	return (a);
 }
 
-/* Parse the CSV form (trade.gov's columns): rows as csl_parse_json(). */
-json_t *
-csl_parse_csv(const char *buf, size_t len, char **cause)
+/* Parse the CSV form (trade.gov's columns) into p's rows. */
+static int
+csl_parse_csv_into(struct csl_parser *p, const char *buf, size_t len,
+    char **cause)
 {
 	static const char *cols[] = { "source", "entity_number", "type",
 		"programs", "name", "addresses", "federal_register_notice",
 		"license_requirement", "license_policy", "alt_names",
 		"source_list_url" };
 	struct csv_reader	*r;
-	char			**f, *err = NULL;
+	char			**f, *err = NULL, *txt;
 	size_t			 nf, i, k;
 	int			 col[nitems(cols)], rc;
-	json_t			*rows, *raw, *row, *addrs, *a, *v;
+	json_t			*raw, *row, *addrs, *a, *v;
 	const char		*cc;
 
 	r = csv_open(buf, len);
@@ -216,7 +312,7 @@ csl_parse_csv(const char *buf, size_t len, char **cause)
 		xasprintf(cause, "line 1: %s", rc == 0 ? "empty file" : err);
 		free(err);
 		csv_close(r);
-		return (NULL);
+		return (-1);
 	}
 	for (i = 0; i < nitems(cols); i++)
 		col[i] = csv_column(f, nf, cols[i]);
@@ -224,9 +320,8 @@ csl_parse_csv(const char *buf, size_t len, char **cause)
 		xasprintf(cause, "line 1: the header has no \"source\" and "
 		    "\"name\" columns: not a consolidated screening list");
 		csv_close(r);
-		return (NULL);
+		return (-1);
 	}
-	rows = json_array();
 	while ((rc = csv_next(r, &f, &nf, &err)) == 1) {
 		raw = json_object();
 		for (i = 0; i < nitems(cols); i++) {
@@ -260,37 +355,37 @@ csl_parse_csv(const char *buf, size_t len, char **cause)
 		}
 		if (json_object_get(raw, "alt_names") == NULL)
 			json_object_set_new(raw, "alt_names", json_array());
-		row = csl_party(raw, json_array_size(rows), &err);
+		row = csl_party(p, raw, p->n, &txt, &err);
 		json_decref(raw);
 		if (row == NULL) {
 			xasprintf(cause, "line %zu: %s", csv_line(r), err);
 			free(err);
-			json_decref(rows);
 			csv_close(r);
-			return (NULL);
+			return (-1);
 		}
-		json_array_append_new(rows, row);
+		if (csl_emit(p, row, txt, cause) != 0) {
+			csv_close(r);
+			return (-1);
+		}
 	}
 	if (rc < 0) {
 		xasprintf(cause, "line %zu: %s", csv_line(r), err);
 		free(err);
-		json_decref(rows);
 		csv_close(r);
-		return (NULL);
+		return (-1);
 	}
 	csv_close(r);
-	if (json_array_size(rows) == 0) {
+	if (p->n == 0) {
 		xasprintf(cause, "the list has no parties");
-		json_decref(rows);
-		return (NULL);
+		return (-1);
 	}
-	csl_dedup(rows);
-	return (rows);
+	return (0);
 }
 
 /* Parse a buffer in either form (JSON if it starts with { or [). */
-json_t *
-csl_parse(const char *buf, size_t len, char **cause)
+static int
+csl_parse_into(struct csl_parser *p, const char *buf, size_t len,
+    char **cause)
 {
 	size_t	i = 0;
 
@@ -299,8 +394,56 @@ csl_parse(const char *buf, size_t len, char **cause)
 	while (i < len && isspace((unsigned char)buf[i]))
 		i++;
 	if (i < len && (buf[i] == '{' || buf[i] == '['))
-		return (csl_parse_json(buf + i, len - i, cause));
-	return (csl_parse_csv(buf, len, cause));
+		return (csl_parse_json_into(p, buf + i, len - i, cause));
+	return (csl_parse_csv_into(p, buf, len, cause));
+}
+
+/* The row callback of csl_parse*(): append to an array. */
+static int
+csl_collect(void *arg, json_t *row, const char *txt, char **cause)
+{
+	(void)txt;
+	(void)cause;
+	json_array_append(arg, row);
+	return (0);
+}
+
+/* Run a parse that collects the rows; NULL and *cause on error. */
+static json_t *
+csl_parse_rows(int (*into)(struct csl_parser *, const char *, size_t,
+    char **), const char *buf, size_t len, char **cause)
+{
+	struct csl_parser	 p;
+	json_t			*rows = json_array();
+
+	csl_parser_init(&p, csl_collect, rows);
+	if (into(&p, buf, len, cause) != 0) {
+		json_decref(rows);
+		rows = NULL;
+	}
+	csl_parser_clear(&p);
+	return (rows);
+}
+
+/* Parse the JSON form: an array of party rows (new reference) or NULL. */
+json_t *
+csl_parse_json(const char *buf, size_t len, char **cause)
+{
+	return (csl_parse_rows(csl_parse_json_into, buf, len, cause));
+}
+
+/* Parse the CSV form (trade.gov's columns): rows as csl_parse_json(). */
+json_t *
+csl_parse_csv(const char *buf, size_t len, char **cause)
+{
+	return (csl_parse_rows(csl_parse_csv_into, buf, len, cause));
+}
+
+/* Parse a buffer in either form (JSON if it starts with { or [). */
+json_t *
+csl_parse(const char *buf, size_t len, char **cause)
+{
+	return (csl_parse_rows(csl_parse_into, buf, len, cause));
 }
 
 /* Read a whole file; NULL and *cause on error. */
@@ -357,111 +500,189 @@ csl_exec(PGconn *conn, const char *sql, int n, const char *const *params,
 	return (0);
 }
 
-/* Count parties per list code: {"EL": 3420, ...}. New reference. */
-static json_t *
-csl_counts(const json_t *rows)
-{
-	json_t		*c = json_object(), *r;
-	size_t		 i;
-	const char	*code;
+/*
+ * The COPY of a list version's parties: rows encoded in COPY's text format
+ * into buf, sent each CSL_COPY_CHUNK bytes; counts per list code as they
+ * go ({"EL": 3420, ...}).
+ */
+struct csl_copy {
+	PGconn		*conn;
+	const char	*vid;
+	char		*buf;
+	size_t		 len;
+	size_t		 size;
+	json_t		*counts;
+};
 
-	json_array_foreach(rows, i, r) {
-		code = json_string_value(json_object_get(r, "list"));
-		json_object_set_new(c, code, json_integer(
-		    json_integer_value(json_object_get(c, code)) + 1));
+/* Append bytes to the COPY buffer. */
+static void
+csl_copy_add(struct csl_copy *c, const char *s, size_t n)
+{
+	if (c->len + n > c->size) {
+		while (c->len + n > c->size)
+			c->size = c->size != 0 ? c->size * 2 : 2 * CSL_COPY_CHUNK;
+		c->buf = xreallocarray(c->buf, c->size, 1);
 	}
-	return (c);
+	memcpy(c->buf + c->len, s, n);
+	c->len += n;
 }
 
 /* One field of COPY's text format: backslash, newline, return and tab
  * escaped. */
 static void
-csl_copy_text(FILE *f, const char *s)
+csl_copy_text(struct csl_copy *c, const char *s)
 {
-	for (; *s != '\0'; s++) {
+	size_t	n;
+
+	for (;;) {
+		n = strcspn(s, "\\\n\r\t");
+		csl_copy_add(c, s, n);
+		s += n;
 		switch (*s) {
-		case '\\': fputs("\\\\", f); break;
-		case '\n': fputs("\\n", f); break;
-		case '\r': fputs("\\r", f); break;
-		case '\t': fputs("\\t", f); break;
-		default: fputc(*s, f); break;
+		case '\0': return;
+		case '\\': csl_copy_add(c, "\\\\", 2); break;
+		case '\n': csl_copy_add(c, "\\n", 2); break;
+		case '\r': csl_copy_add(c, "\\r", 2); break;
+		default: csl_copy_add(c, "\\t", 2); break;
 		}
+		s++;
 	}
 }
 
 /* A string member as a COPY field, \N when absent. */
 static void
-csl_copy_str(FILE *f, const json_t *row, const char *k)
+csl_copy_str(struct csl_copy *c, const json_t *row, const char *k)
 {
 	const char	*s = json_string_value(json_object_get(row, k));
 
 	if (s == NULL)
-		fputs("\\N", f);
+		csl_copy_add(c, "\\N", 2);
 	else
-		csl_copy_text(f, s);
+		csl_copy_text(c, s);
 }
 
 /* An array of strings as a text[] literal in a COPY field. */
 static void
-csl_copy_array(FILE *f, const json_t *row, const char *k)
+csl_copy_array(struct csl_copy *c, const json_t *row, const char *k)
 {
 	json_t		*v;
-	size_t		 i, n = 0;
+	size_t		 i, n, m = 0;
 	const char	*s;
 
-	fputc('{', f);
+	csl_copy_add(c, "{", 1);
 	json_array_foreach(json_object_get(row, k), i, v) {
 		if ((s = json_string_value(v)) == NULL)
 			continue;
-		fputs(n++ > 0 ? ",\"" : "\"", f);
-		for (; *s != '\0'; s++) {
+		if (m++ > 0)
+			csl_copy_add(c, ",", 1);
+		csl_copy_add(c, "\"", 1);
+		for (;;) {
+			n = strcspn(s, "\"\\\n\r\t");
+			csl_copy_add(c, s, n);
+			s += n;
 			/* Array quoting first, then COPY's own escaping. */
-			if (*s == '"' || *s == '\\')
-				fputs("\\\\", f);
-			if (*s == '\\')
-				fputs("\\\\", f);
-			else if (*s == '\n')
-				fputs("\\n", f);
-			else if (*s == '\r')
-				fputs("\\r", f);
-			else if (*s == '\t')
-				fputs("\\t", f);
-			else
-				fputc(*s, f);
+			switch (*s) {
+			case '\0': break;
+			case '"': csl_copy_add(c, "\\\\\"", 3); break;
+			case '\\': csl_copy_add(c, "\\\\\\\\", 4); break;
+			case '\n': csl_copy_add(c, "\\n", 2); break;
+			case '\r': csl_copy_add(c, "\\r", 2); break;
+			default: csl_copy_add(c, "\\t", 2); break;
+			}
+			if (*s++ == '\0')
+				break;
 		}
-		fputc('"', f);
+		csl_copy_add(c, "\"", 1);
 	}
-	fputc('}', f);
+	csl_copy_add(c, "}", 1);
 }
 
 /* A JSON member as a jsonb COPY field. */
 static void
-csl_copy_json(FILE *f, const json_t *row, const char *k)
+csl_copy_json(struct csl_copy *c, const json_t *row, const char *k)
 {
 	char	*txt;
 
 	txt = json_dumps(json_object_get(row, k), JSON_COMPACT |
 	    JSON_ENCODE_ANY);
-	csl_copy_text(f, txt != NULL ? txt : "null");
+	csl_copy_text(c, txt != NULL ? txt : "null");
 	free(txt);
 }
 
-/* Write the parties of list version vid with COPY (one round trip, no
- * per-row statement and no server-side JSON unpacking); -1 and *cause. */
+/* Send what is buffered; -1 and *cause when the connection fails. */
 static int
-csl_copy_rows(PGconn *conn, const char *vid, const json_t *rows,
-    char **cause)
+csl_copy_flush(struct csl_copy *c, char **cause)
+{
+	if (c->len == 0)
+		return (0);
+	if (PQputCopyData(c->conn, c->buf, (int)c->len) != 1) {
+		xasprintf(cause, "database error: %s",
+		    PQerrorMessage(c->conn));
+		return (-1);
+	}
+	c->len = 0;
+	return (0);
+}
+
+/*
+ * The row callback of an import: one line of COPY, sent once a chunk is
+ * full. raw goes as the text its content hash was taken over (jsonb keeps
+ * no key order, so it is the same value as the entry).
+ */
+static int
+csl_copy_row(void *arg, json_t *r, const char *txt, char **cause)
 {
 	static const char *strs[] = { "entry_id", "content_hash", "list",
 	    "source", "name" };
 	static const char *tail[] = { "type", "license_requirement",
 	    "license_policy", "federal_register_notice", "entity_number" };
-	FILE		*f;
-	char		*buf = NULL;
-	size_t		 len = 0, i, k;
-	json_t		*r;
-	PGresult	*res;
-	int		 rc = -1;
+	struct csl_copy	*c = arg;
+	const char	*code;
+	size_t		 k;
+
+	code = json_string_value(json_object_get(r, "list"));
+	json_object_set_new(c->counts, code, json_integer(
+	    json_integer_value(json_object_get(c->counts, code)) + 1));
+	csl_copy_add(c, c->vid, strlen(c->vid));
+	for (k = 0; k < nitems(strs); k++) {
+		csl_copy_add(c, "\t", 1);
+		csl_copy_str(c, r, strs[k]);
+	}
+	csl_copy_add(c, "\t", 1);
+	csl_copy_array(c, r, "alt_names");
+	csl_copy_add(c, "\t", 1);
+	csl_copy_array(c, r, "countries");
+	csl_copy_add(c, "\t", 1);
+	csl_copy_json(c, r, "addresses");
+	for (k = 0; k < nitems(tail); k++) {
+		csl_copy_add(c, "\t", 1);
+		csl_copy_str(c, r, tail[k]);
+	}
+	csl_copy_add(c, "\t", 1);
+	csl_copy_array(c, r, "programs");
+	csl_copy_add(c, "\t", 1);
+	csl_copy_text(c, txt);
+	csl_copy_add(c, "\n", 1);
+	if (c->len >= CSL_COPY_CHUNK)
+		return (csl_copy_flush(c, cause));
+	return (0);
+}
+
+/*
+ * Parse buf and COPY its parties as list version vid, streamed; the
+ * version's counts are set after. A parse error ends the COPY with an
+ * error (the caller rolls back) and *cause is "path: what".
+ */
+static int
+csl_copy_file(PGconn *conn, const char *path, const char *vid,
+    const char *buf, size_t len, size_t *nrows, char **cause)
+{
+	struct csl_copy		 c;
+	struct csl_parser	 p;
+	PGresult		*res;
+	char			*err = NULL, *ctxt;
+	const char		*params[2];
+	int			 rc;
 
 	res = PQexec(conn, "COPY parties (list_version, entry_id, "
 	    "content_hash, list, source, name, alt_names, countries, "
@@ -475,92 +696,90 @@ csl_copy_rows(PGconn *conn, const char *vid, const json_t *rows,
 		return (-1);
 	}
 	PQclear(res);
-	if ((f = open_memstream(&buf, &len)) == NULL)
-		fatal("open_memstream");
-	json_array_foreach(rows, i, r) {
-		fputs(vid, f);
-		for (k = 0; k < nitems(strs); k++) {
-			fputc('\t', f);
-			csl_copy_str(f, r, strs[k]);
-		}
-		fputc('\t', f);
-		csl_copy_array(f, r, "alt_names");
-		fputc('\t', f);
-		csl_copy_array(f, r, "countries");
-		fputc('\t', f);
-		csl_copy_json(f, r, "addresses");
-		for (k = 0; k < nitems(tail); k++) {
-			fputc('\t', f);
-			csl_copy_str(f, r, tail[k]);
-		}
-		fputc('\t', f);
-		csl_copy_array(f, r, "programs");
-		fputc('\t', f);
-		csl_copy_json(f, r, "raw");
-		fputc('\n', f);
+	memset(&c, 0, sizeof c);
+	c.conn = conn;
+	c.vid = vid;
+	c.counts = json_object();
+	csl_parser_init(&p, csl_copy_row, &c);
+	rc = csl_parse_into(&p, buf, len, &err);
+	*nrows = p.n;
+	csl_parser_clear(&p);
+	if (rc == 0)
+		rc = csl_copy_flush(&c, &err);
+	free(c.buf);
+	if (PQputCopyEnd(conn, rc == 0 ? NULL : "import aborted") != 1 &&
+	    rc == 0) {
+		xasprintf(&err, "database error: %s", PQerrorMessage(conn));
+		rc = -1;
 	}
-	fclose(f);
-	if (PQputCopyData(conn, buf, (int)len) == 1 &&
-	    PQputCopyEnd(conn, NULL) == 1)
-		rc = 0;
-	free(buf);
 	while ((res = PQgetResult(conn)) != NULL) {
 		if (PQresultStatus(res) != PGRES_COMMAND_OK && rc == 0) {
-			xasprintf(cause, "database error: %s",
+			xasprintf(&err, "database error: %s",
 			    PQresultErrorMessage(res));
 			rc = -1;
 		}
 		PQclear(res);
 	}
-	if (rc != 0 && *cause == NULL)
-		xasprintf(cause, "database error: %s", PQerrorMessage(conn));
+	if (rc != 0) {
+		if (err != NULL && strncmp(err, "database error", 14) == 0)
+			*cause = err;
+		else {
+			xasprintf(cause, "%s: %s", path,
+			    err != NULL ? err : "could not parse");
+			free(err);
+		}
+		json_decref(c.counts);
+		return (-1);
+	}
+	ctxt = json_dumps(c.counts, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(c.counts);
+	params[0] = vid;
+	params[1] = ctxt;
+	rc = csl_exec(conn, "UPDATE list_versions SET counts = $2::jsonb "
+	    "WHERE id = $1", 2, params, NULL, cause);
+	free(ctxt);
 	return (rc);
 }
 
-/* Write parsed rows as a list version, in one transaction. */
+/* Write a file as a list version, in one transaction. */
 static int
-csl_store(PGconn *conn, const char *path, const char *sha, json_t *rows,
-    struct csl_report *rep, char **cause)
+csl_store(PGconn *conn, const char *path, const char *buf, size_t len,
+    const char *sha, struct csl_report *rep, char **cause)
 {
-	const char	*params[4];
+	const char	*params[2];
 	PGresult	*res;
-	json_t		*counts;
-	char		*ctxt, *vid;
+	char		*vid;
 	const char	*base;
 
 	if (csl_exec(conn, "BEGIN", 0, NULL, NULL, cause) != 0)
 		return (-1);
 	params[0] = sha;
 	if (csl_exec(conn, "UPDATE list_versions SET activated_at = now() "
-	    "WHERE kind = 'csl' AND sha256 = $1 RETURNING id", 1, params,
-	    &res, cause) != 0)
+	    "WHERE kind = 'csl' AND sha256 = $1 RETURNING id::text, (SELECT "
+	    "count(*) FROM parties WHERE list_version = list_versions.id)",
+	    1, params, &res, cause) != 0)
 		goto fail;
 	if (PQntuples(res) > 0) {
 		/* The same file again: it becomes current, nothing else. */
 		rep->unchanged = true;
 		rep->version = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+		rep->parties = strtoull(PQgetvalue(res, 0, 1), NULL, 10);
 		PQclear(res);
 		goto commit;
 	}
 	PQclear(res);
-	counts = csl_counts(rows);
-	ctxt = json_dumps(counts, JSON_COMPACT | JSON_SORT_KEYS);
-	json_decref(counts);
 	base = strrchr(path, '/') != NULL ? strrchr(path, '/') + 1 : path;
 	params[0] = base;
 	params[1] = sha;
-	params[2] = ctxt;
 	if (csl_exec(conn, "INSERT INTO list_versions (kind, source_file, "
-	    "sha256, counts) VALUES ('csl', $1, $2, $3::jsonb) RETURNING id",
-	    3, params, &res, cause) != 0) {
-		free(ctxt);
+	    "sha256) VALUES ('csl', $1, $2) RETURNING id", 2, params, &res,
+	    cause) != 0)
 		goto fail;
-	}
-	free(ctxt);
 	vid = xstrdup(PQgetvalue(res, 0, 0));
 	rep->version = strtoll(vid, NULL, 10);
 	PQclear(res);
-	if (csl_copy_rows(conn, vid, rows, cause) != 0) {
+	if (csl_copy_file(conn, path, vid, buf, len, &rep->parties,
+	    cause) != 0) {
 		free(vid);
 		goto fail;
 	}
@@ -581,26 +800,17 @@ int
 csl_import_file(PGconn *conn, const char *path, struct csl_report *rep,
     char **cause)
 {
-	char	*buf, sha[65], *err = NULL;
+	char	*buf, sha[65];
 	size_t	 len;
-	json_t	*rows;
 	int	 rc;
 
 	memset(rep, 0, sizeof *rep);
 	if ((buf = csl_read_file(path, &len, cause)) == NULL)
 		return (-1);
 	csl_sha256(buf, len, sha);
-	rows = csl_parse(buf, len, &err);
-	free(buf);
-	if (rows == NULL) {
-		xasprintf(cause, "%s: %s", path, err);
-		free(err);
-		return (-1);
-	}
-	rep->parties = json_array_size(rows);
 	memcpy(rep->sha256, sha, sizeof rep->sha256);
-	rc = csl_store(conn, path, sha, rows, rep, cause);
-	json_decref(rows);
+	rc = csl_store(conn, path, buf, len, sha, rep, cause);
+	free(buf);
 	if (rc != 0)
 		return (-1);
 	if (!rep->unchanged &&
