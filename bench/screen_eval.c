@@ -11,6 +11,7 @@
  * as negatives. Reports precision and recall at the default thresholds (for
  * "match", and for "match or review"), the index build time and the
  * in-process time per query. -q screens one name and prints the JSON.
+ * SCREEN_EVAL_DUMP=1 prints every query with its result (one line each).
  */
 
 #include <stdio.h>
@@ -174,6 +175,20 @@ eval_order(const char *name)
 		len += sprintf(out + len, "%s%s", len > 0 ? " " : "", w[n]);
 	free(copy);
 	return (out);
+}
+
+/* With SCREEN_EVAL_DUMP set, every query and its result as one line of
+ * canonical JSON, to compare two builds of the matcher. */
+static void
+eval_dump(const char *name, const json_t *res)
+{
+	char	*s;
+
+	if (getenv("SCREEN_EVAL_DUMP") == NULL)
+		return;
+	s = json_dumps(res, JSON_COMPACT | JSON_SORT_KEYS);
+	printf("%s\t%s\n", name, s);
+	free(s);
 }
 
 /* A made-up word of two or three syllables. */
@@ -419,6 +434,7 @@ main(int argc, char **argv)
 		t0 = now_ms();
 		res = screen_query(ix, name, NULL, NULL);
 		tq += now_ms() - t0;
+		eval_dump(name, res);
 		nq++;
 		tot[pt]++;
 		npos++;
@@ -445,6 +461,7 @@ main(int argc, char **argv)
 		t0 = now_ms();
 		res = screen_query(ix, name, NULL, NULL);
 		tq += now_ms() - t0;
+		eval_dump(name, res);
 		nq++;
 		/* A generated name that is a listed name is not a negative. */
 		key = sorted_key(name);

@@ -51,16 +51,30 @@ struct smap {
 	size_t		  n;
 };
 
-struct screen_party {
-	char		*name;
-	char		*list;		/* short code: EL, SDN, ... */
-	char		*source;
-	char		*entry_id;
-	char		*content_hash;
-	char		*license_requirement;
-	char		*license_policy;
-	char		*federal_register_notice;
-	char		*type;
+/*
+ * Every string of an index lives in its arena: large chunks, freed together
+ * with the index, so an index is a few hundred allocations, not one per
+ * string. Strings many parties share (list, source, licence columns, type)
+ * are interned once.
+ */
+#define SCREEN_ARENA_CHUNK	(256 * 1024)
+struct screen_arena {
+	char		**chunks;
+	size_t		  nchunks;
+	char		 *cur;
+	size_t		  left;
+};
+
+struct screen_party {		/* strings in the index's arena */
+	const char	*name;
+	const char	*list;		/* short code: EL, SDN, ... */
+	const char	*source;
+	const char	*entry_id;
+	const char	*content_hash;
+	const char	*license_requirement;
+	const char	*license_policy;
+	const char	*federal_register_notice;
+	const char	*type;
 	char		 (*countries)[3];
 	size_t		  ncountries;
 	int64_t		  list_version;
@@ -73,12 +87,13 @@ struct screen_name {		/* a name or an alias of a party */
 	uint16_t	 ntok;
 	bool		 alias;
 	double		 wsum;		/* total weight of its tokens */
-	char		*text;
-	char		*matched_on;	/* "name" or "alias \"...\"" */
+	const char	*matched_on;	/* "name" or "alias \"...\"" */
 };
 
 struct screen_index {
 	int			 refs;
+	struct screen_arena	 arena;
+	struct smap		 strings;	/* interned strings */
 	struct screen_party	*parties;
 	size_t			 nparties;
 	struct screen_name	*names;
@@ -87,7 +102,7 @@ struct screen_index {
 	size_t			 ntoks;
 
 	struct smap		 vocab;		/* token -> vocab id */
-	char			**vstr;		/* vocab id -> token */
+	const char		**vstr;		/* vocab id -> token */
 	double			*vweight;	/* vocab id -> weight (0: form word) */
 	uint8_t			*vstop;		/* vocab id -> a particle */
 	uint32_t		*vdf;
@@ -179,10 +194,11 @@ static const char *screen_generic_words[] = {
 #define SCREEN_GENERIC_FACTOR	0.3
 
 /* Abbreviations as written in the lists and by users. */
-static const struct {
+struct screen_abbrev {
 	const char	*abbr;
 	const char	*word;
-} screen_abbrevs[] = {
+};
+static struct screen_abbrev screen_abbrevs[] = {
 	{ "acad", "academy" }, { "assn", "association" },
 	{ "assoc", "association" }, { "bros", "brother" },
 	{ "centre", "center" }, { "chem", "chemical" }, { "ctr", "center" },
@@ -216,6 +232,8 @@ screen_in_table(const char **table, size_t n, const char *w)
 	return (bsearch(&w, table, n, sizeof *table, screen_cmp_str) != NULL);
 }
 
+static int	screen_cmp_abbrev(const void *, const void *);
+
 /* Sort the word tables once (they are written for reading, not sorted). */
 static void
 screen_tables_init(void)
@@ -231,6 +249,8 @@ screen_tables_init(void)
 	    sizeof *screen_stop_words, screen_cmp_str);
 	qsort(screen_generic_words, nitems(screen_generic_words),
 	    sizeof *screen_generic_words, screen_cmp_str);
+	qsort(screen_abbrevs, nitems(screen_abbrevs), sizeof *screen_abbrevs,
+	    screen_cmp_abbrev);
 	__atomic_store_n(&done, 1, __ATOMIC_RELEASE);
 }
 
@@ -363,53 +383,109 @@ sbuf_add(struct sbuf *b, const char *p, size_t n)
 	b->s[b->len] = '\0';
 }
 
-/* Normalise a name: NFKD, case fold, strip marks, transliterate, tokens
- * of letters and digits joined by single spaces. The caller frees. */
-char *
-screen_normalise(const char *in)
+/* Empty a buffer for reuse, keeping its memory. */
+static void
+sbuf_reset(struct sbuf *b)
+{
+	b->len = 0;
+	sbuf_add(b, "", 0);
+}
+
+/*
+ * Normalise a name made only of ASCII (most of the lists): what the
+ * Unicode path below does to ASCII (NFKD and case folding are lower-casing
+ * there), without decomposing and re-encoding every character.
+ */
+static void
+screen_normalise_ascii(const char *in, struct sbuf *b)
+{
+	size_t	seglen = 0;
+	bool	sep = false;
+	char	c;
+
+	for (; (c = *in) != '\0'; in++) {
+		if (c == '\'' || c == '`')
+			continue;
+		if (c == '&' && !sep && seglen > 0 && seglen <= 2)
+			continue;
+		if (c == '.' && seglen == 1 && !sep) {
+			seglen = 0;
+			continue;
+		}
+		if (c >= 'A' && c <= 'Z')
+			c = c - 'A' + 'a';
+		else if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'))) {
+			sep = true;
+			continue;
+		}
+		if (sep && b->len > 0)
+			sbuf_add(b, " ", 1);
+		if (sep)
+			seglen = 0;
+		sep = false;
+		/* One byte: the buffer's slack is checked only on growth. */
+		if (b->len + 2 > b->cap)
+			sbuf_add(b, &c, 1);
+		else {
+			b->s[b->len++] = c;
+			b->s[b->len] = '\0';
+		}
+		seglen++;
+	}
+}
+
+/* Normalise a name into b (emptied first): NFKD, case fold, strip marks,
+ * transliterate, tokens of letters and digits joined by single spaces. */
+static void
+screen_normalise_buf(const char *in, struct sbuf *b)
 {
 	utf8proc_uint8_t	*mapped = NULL;
 	utf8proc_ssize_t	 n, i, step;
 	utf8proc_int32_t	 cp;
-	struct sbuf		 b = { NULL, 0, 0 };
 	size_t			 seglen = 0, j;
 	bool			 sep = false;
 	utf8proc_uint8_t	 enc[4];
-	const char		*to;
+	const char		*to, *p;
 	utf8proc_category_t	 cat;
 
 	if (in == NULL)
 		in = "";
+	sbuf_reset(b);
+	for (p = in; *p != '\0' && (*p & 0x80) == 0; p++)
+		;
+	if (*p == '\0') {
+		screen_normalise_ascii(in, b);
+		return;
+	}
 	n = utf8proc_map((const utf8proc_uint8_t *)in, 0, &mapped,
 	    UTF8PROC_NULLTERM | UTF8PROC_STABLE | UTF8PROC_COMPAT |
 	    UTF8PROC_DECOMPOSE | UTF8PROC_CASEFOLD | UTF8PROC_STRIPMARK);
-	sbuf_add(&b, "", 0);
 	if (n < 0) {
 		/* Not UTF-8: keep ASCII letters and digits only. */
 		for (; *in != '\0'; in++) {
 			if ((*in >= 'a' && *in <= 'z') ||
 			    (*in >= '0' && *in <= '9')) {
-				if (sep && b.len > 0)
-					sbuf_add(&b, " ", 1);
+				if (sep && b->len > 0)
+					sbuf_add(b, " ", 1);
 				sep = false;
-				sbuf_add(&b, in, 1);
+				sbuf_add(b, in, 1);
 			} else if (*in >= 'A' && *in <= 'Z') {
 				char c = *in - 'A' + 'a';
-				if (sep && b.len > 0)
-					sbuf_add(&b, " ", 1);
+				if (sep && b->len > 0)
+					sbuf_add(b, " ", 1);
 				sep = false;
-				sbuf_add(&b, &c, 1);
+				sbuf_add(b, &c, 1);
 			} else
 				sep = true;
 		}
-		return (b.s);
+		return;
 	}
 	for (i = 0; i < n; i += step) {
 		step = utf8proc_iterate(mapped + i, n - i, &cp);
 		if (step <= 0)
 			break;
 		to = NULL;
-		for (j = 0; j < nitems(screen_translit); j++) {
+		for (j = 0; cp >= 0x80 && j < nitems(screen_translit); j++) {
 			if (screen_translit[j].cp == cp) {
 				to = screen_translit[j].to;
 				break;
@@ -418,12 +494,12 @@ screen_normalise(const char *in)
 		if (to != NULL) {
 			if (*to == '\0')
 				continue;
-			if (sep && b.len > 0)
-				sbuf_add(&b, " ", 1);
+			if (sep && b->len > 0)
+				sbuf_add(b, " ", 1);
 			if (sep)
 				seglen = 0;
 			sep = false;
-			sbuf_add(&b, to, strlen(to));
+			sbuf_add(b, to, strlen(to));
 			seglen++;
 			continue;
 		}
@@ -449,17 +525,33 @@ screen_normalise(const char *in)
 			sep = true;
 			continue;
 		}
-		if (sep && b.len > 0)
-			sbuf_add(&b, " ", 1);
+		if (sep && b->len > 0)
+			sbuf_add(b, " ", 1);
 		if (sep)
 			seglen = 0;
 		sep = false;
-		sbuf_add(&b, (const char *)enc,
+		sbuf_add(b, (const char *)enc,
 		    (size_t)utf8proc_encode_char(cp, enc));
 		seglen++;
 	}
 	free(mapped);
+}
+
+/* Normalise a name (see screen_normalise_buf). The caller frees. */
+char *
+screen_normalise(const char *in)
+{
+	struct sbuf	b = { NULL, 0, 0 };
+
+	screen_normalise_buf(in, &b);
 	return (b.s);
+}
+
+static int
+screen_cmp_abbrev(const void *a, const void *b)
+{
+	return (strcmp(((const struct screen_abbrev *)a)->abbr,
+	    ((const struct screen_abbrev *)b)->abbr));
 }
 
 /*
@@ -469,14 +561,17 @@ screen_normalise(const char *in)
 static void
 screen_canon_token(char *t, size_t size)
 {
-	size_t	len, i;
+	struct screen_abbrev		 key = { t, NULL };
+	const struct screen_abbrev	*a;
+	size_t				 len;
 
-	for (i = 0; i < nitems(screen_abbrevs); i++) {
-		if (strcmp(t, screen_abbrevs[i].abbr) == 0) {
-			if (strlen(screen_abbrevs[i].word) < size)
-				strcpy(t, screen_abbrevs[i].word);
-			return;
-		}
+	screen_tables_init();
+	a = bsearch(&key, screen_abbrevs, nitems(screen_abbrevs),
+	    sizeof *screen_abbrevs, screen_cmp_abbrev);
+	if (a != NULL) {
+		if (strlen(a->word) < size)
+			strcpy(t, a->word);
+		return;
 	}
 	if (screen_is_form_word(t))
 		return;
@@ -489,27 +584,40 @@ screen_canon_token(char *t, size_t size)
 		t[len - 1] = '\0';
 }
 
-/* A name cut into canonical tokens. */
+/* A name cut into canonical tokens; its buffers are reused from one name
+ * to the next (screen_tokens_init() once, screen_tokens_free() at the end). */
 struct screen_tokens {
-	char	*buf;
-	char	*v[SCREEN_MAX_TOKENS];
-	size_t	 n;
+	struct sbuf	 norm;
+	char		*buf;
+	size_t		 cap;
+	char		*v[SCREEN_MAX_TOKENS];
+	size_t		 n;
 };
 
-/* Cut a name into canonical tokens; screen_tokens_free() after. */
+static void
+screen_tokens_init(struct screen_tokens *st)
+{
+	memset(st, 0, sizeof *st);
+}
+
+/* Cut a name into canonical tokens. */
 static void
 screen_tokens_make(const char *name, struct screen_tokens *st)
 {
-	char	*norm, *p, *tok, *out;
-	size_t	 len;
+	char	*p, *tok, *out;
+	size_t	 need;
 
-	norm = screen_normalise(name);
-	len = strlen(norm);
+	screen_normalise_buf(name, &st->norm);
 	/* Room for every token to grow to its longest expansion. */
-	st->buf = xmalloc(len + 1 + SCREEN_MAX_TOKENS * 16);
+	need = st->norm.len + 1 + SCREEN_MAX_TOKENS * 16;
+	if (st->cap < need) {
+		free(st->buf);
+		st->cap = need;
+		st->buf = xmalloc(st->cap);
+	}
 	st->n = 0;
 	out = st->buf;
-	for (p = norm; (tok = strsep(&p, " ")) != NULL;) {
+	for (p = st->norm.s; (tok = strsep(&p, " ")) != NULL;) {
 		if (*tok == '\0' || st->n == SCREEN_MAX_TOKENS)
 			continue;
 		strcpy(out, tok);
@@ -517,13 +625,33 @@ screen_tokens_make(const char *name, struct screen_tokens *st)
 		st->v[st->n++] = out;
 		out += strlen(out) + 1;
 	}
-	free(norm);
 }
 
 static void
 screen_tokens_free(struct screen_tokens *st)
 {
+	free(st->norm.s);
 	free(st->buf);
+}
+
+/* The key of tokens made: canonical tokens without form words and
+ * particles, in order. The caller frees. */
+static char *
+screen_key_tokens(const struct screen_tokens *st)
+{
+	struct sbuf	b = { NULL, 0, 0 };
+	size_t		i;
+
+	sbuf_add(&b, "", 0);
+	for (i = 0; i < st->n; i++) {
+		if (screen_is_form_word(st->v[i]) ||
+		    screen_is_stop_word(st->v[i]))
+			continue;
+		if (b.len > 0)
+			sbuf_add(&b, " ", 1);
+		sbuf_add(&b, st->v[i], strlen(st->v[i]));
+	}
+	return (b.s);
 }
 
 /* The key of a screened party: its canonical tokens without form words
@@ -532,20 +660,13 @@ char *
 screen_key(const char *name)
 {
 	struct screen_tokens	 st;
-	struct sbuf		 b = { NULL, 0, 0 };
-	size_t			 i;
+	char			*key;
 
+	screen_tokens_init(&st);
 	screen_tokens_make(name, &st);
-	sbuf_add(&b, "", 0);
-	for (i = 0; i < st.n; i++) {
-		if (screen_is_form_word(st.v[i]) || screen_is_stop_word(st.v[i]))
-			continue;
-		if (b.len > 0)
-			sbuf_add(&b, " ", 1);
-		sbuf_add(&b, st.v[i], strlen(st.v[i]));
-	}
+	key = screen_key_tokens(&st);
 	screen_tokens_free(&st);
-	return (b.s);
+	return (key);
 }
 
 /* Jaro-Winkler similarity of two strings (bytes), in [0, 1]. */
@@ -680,55 +801,148 @@ screen_opts_default(struct screen_opts *o)
 	o->limit = 10;
 }
 
-/* A string member of a JSON object, or NULL when missing or not a string. */
-static const char *
-screen_json_str(const json_t *o, const char *k)
-{
-	const char	*s = json_string_value(json_object_get(o, k));
-
-	return (s != NULL && *s != '\0' ? s : NULL);
-}
-
+/* Room for n bytes in the arena. */
 static char *
-screen_strdup_or_null(const char *s)
+screen_arena_alloc(struct screen_arena *a, size_t n)
 {
-	return (s != NULL ? xstrdup(s) : NULL);
+	char	*p;
+
+	if (n > a->left) {
+		a->chunks = xreallocarray(a->chunks, a->nchunks + 1,
+		    sizeof *a->chunks);
+		if (n > SCREEN_ARENA_CHUNK / 4) {
+			/* A long string gets a chunk of its own. */
+			p = xmalloc(n);
+			a->chunks[a->nchunks++] = p;
+			return (p);
+		}
+		a->cur = xmalloc(SCREEN_ARENA_CHUNK);
+		a->chunks[a->nchunks++] = a->cur;
+		a->left = SCREEN_ARENA_CHUNK;
+	}
+	p = a->cur;
+	a->cur += n;
+	a->left -= n;
+	return (p);
 }
+
+static const char *
+screen_arena_strdup(struct screen_arena *a, const char *s)
+{
+	size_t	 n = strlen(s) + 1;
+	char	*p = screen_arena_alloc(a, n);
+
+	memcpy(p, s, n);
+	return (p);
+}
+
+static void
+screen_arena_free(struct screen_arena *a)
+{
+	size_t	i;
+
+	for (i = 0; i < a->nchunks; i++)
+		free(a->chunks[i]);
+	free(a->chunks);
+	memset(a, 0, sizeof *a);
+}
+
+/* A string (or NULL for NULL or ""), interned in the index's arena. */
+static const char *
+screen_intern(struct screen_index *ix, const char *s)
+{
+	struct smap	*m = &ix->strings;
+	size_t		 i;
+	const char	*copy;
+	bool		 added;
+
+	if (s == NULL || *s == '\0')
+		return (NULL);
+	i = screen_hash(s) & (m->cap - 1);
+	while (m->keys[i] != NULL) {
+		if (strcmp(m->keys[i], s) == 0)
+			return (m->keys[i]);
+		i = (i + 1) & (m->cap - 1);
+	}
+	copy = screen_arena_strdup(&ix->arena, s);
+	smap_put(m, copy, 0, &added);
+	return (copy);
+}
+
+/* A string of one party (or NULL for NULL or ""), in the arena. */
+static const char *
+screen_arena_nz(struct screen_index *ix, const char *s)
+{
+	return (s != NULL && *s != '\0' ? screen_arena_strdup(&ix->arena, s) :
+	    NULL);
+}
+
+/* A list version as the builder keeps it, for the labels. */
+struct screen_version_in {
+	int64_t		 id;
+	char		*kind;
+	char		*sha256;
+	char		*data_date;
+	char		*imported_at;
+};
+
+#define SCREEN_VFORM	0x1	/* vocab flags while building */
+#define SCREEN_VSTOP	0x2
+
+struct screen_builder {
+	struct screen_index		*ix;
+	size_t				 parties_cap;
+	size_t				 names_cap;
+	size_t				 toks_cap;
+	size_t				 vocab_cap;
+	uint8_t				*vflags;
+	struct screen_tokens		 st;
+	struct screen_version_in	*versions;
+	size_t				 nversions;
+};
 
 /* Intern a token in the vocabulary under construction. */
 static uint32_t
-screen_vocab_add(struct screen_index *ix, const char *t, size_t *cap)
+screen_vocab_add(struct screen_builder *b, const char *t)
 {
-	uint32_t	*slot;
-	bool		 added;
-	char		*copy;
+	struct screen_index	*ix = b->ix;
+	uint32_t		*slot;
+	bool			 added;
+	const char		*copy;
 
 	if ((slot = smap_get(&ix->vocab, t)) != NULL)
 		return (*slot);
-	if (ix->nvocab == *cap) {
-		*cap = *cap * 2 + 1024;
-		ix->vstr = xreallocarray(ix->vstr, *cap, sizeof *ix->vstr);
+	if (ix->nvocab == b->vocab_cap) {
+		b->vocab_cap = b->vocab_cap * 2 + 1024;
+		ix->vstr = xreallocarray(ix->vstr, b->vocab_cap,
+		    sizeof *ix->vstr);
+		b->vflags = xreallocarray(b->vflags, b->vocab_cap,
+		    sizeof *b->vflags);
 	}
-	copy = xstrdup(t);
+	copy = screen_arena_strdup(&ix->arena, t);
 	ix->vstr[ix->nvocab] = copy;
+	b->vflags[ix->nvocab] = (screen_is_form_word(t) ? SCREEN_VFORM : 0) |
+	    (screen_is_stop_word(t) ? SCREEN_VSTOP : 0);
 	slot = smap_put(&ix->vocab, copy, (uint32_t)ix->nvocab, &added);
 	return ((uint32_t)ix->nvocab++);
 }
 
-/* The acronyms of a name's tokens: initials of every word but particles,
- * and of every word but particles and form words. */
+/* The acronyms of a name's tokens (vocab ids): initials of every word but
+ * particles, and of every word but particles and form words. */
 static void
-screen_acronyms(char **v, size_t n, char *all, char *bare, size_t size)
+screen_acronyms(const struct screen_builder *b, const uint32_t *v, size_t n,
+    char *all, char *bare, size_t size)
 {
-	size_t	i, na = 0, nb = 0;
+	const struct screen_index	*ix = b->ix;
+	size_t				 i, na = 0, nb = 0;
 
 	for (i = 0; i < n; i++) {
-		if (screen_is_stop_word(v[i]))
+		if (b->vflags[v[i]] & SCREEN_VSTOP)
 			continue;
 		if (na + 1 < size)
-			all[na++] = v[i][0];
-		if (!screen_is_form_word(v[i]) && nb + 1 < size)
-			bare[nb++] = v[i][0];
+			all[na++] = ix->vstr[v[i]][0];
+		if (!(b->vflags[v[i]] & SCREEN_VFORM) && nb + 1 < size)
+			bare[nb++] = ix->vstr[v[i]][0];
 	}
 	all[na] = '\0';
 	bare[nb] = '\0';
@@ -758,53 +972,56 @@ screen_trigram(const char *s, char out[4])
 
 /* Add a name (or alias) of party p to the index under construction. */
 static void
-screen_index_add_name(struct screen_index *ix, uint32_t p, const char *text,
-    bool alias, size_t *names_cap, size_t *toks_cap, size_t *vocab_cap)
+screen_index_add_name(struct screen_builder *b, uint32_t p, const char *text,
+    bool alias)
 {
-	struct screen_tokens	 st;
+	struct screen_index	*ix = b->ix;
+	struct screen_tokens	*st = &b->st;
 	struct screen_name	*sn;
-	char			 all[16], bare[16], key[20];
-	size_t			 i;
+	char			 all[16], bare[16], key[20], *m;
+	size_t			 i, len;
 
-	screen_tokens_make(text, &st);
-	if (st.n == 0) {
-		screen_tokens_free(&st);
+	screen_tokens_make(text, st);
+	if (st->n == 0)
 		return;
-	}
-	if (ix->nnames == *names_cap) {
-		*names_cap = *names_cap * 2 + 1024;
-		ix->names = xreallocarray(ix->names, *names_cap,
+	if (ix->nnames == b->names_cap) {
+		b->names_cap = b->names_cap * 2 + 1024;
+		ix->names = xreallocarray(ix->names, b->names_cap,
 		    sizeof *ix->names);
 	}
-	if (ix->ntoks + st.n + 2 > *toks_cap) {
-		*toks_cap = *toks_cap * 2 + 4096;
-		ix->toks = xreallocarray(ix->toks, *toks_cap,
+	if (ix->ntoks + st->n + 2 > b->toks_cap) {
+		b->toks_cap = b->toks_cap * 2 + 4096;
+		ix->toks = xreallocarray(ix->toks, b->toks_cap,
 		    sizeof *ix->toks);
 	}
 	sn = &ix->names[ix->nnames++];
 	sn->party = p;
 	sn->alias = alias;
 	sn->wsum = 0;	/* summed later; the array comes from realloc */
-	sn->text = xstrdup(text);
-	if (alias)
-		xasprintf(&sn->matched_on, "alias \"%s\"", text);
-	else
-		sn->matched_on = xstrdup("name");
+	if (alias) {
+		len = strlen(text);
+		m = screen_arena_alloc(&ix->arena, len + 10);
+		memcpy(m, "alias \"", 7);
+		memcpy(m + 7, text, len);
+		memcpy(m + 7 + len, "\"", 2);
+		sn->matched_on = m;
+	} else
+		sn->matched_on = "name";
 	sn->tok_off = (uint32_t)ix->ntoks;
-	for (i = 0; i < st.n; i++)
-		ix->toks[ix->ntoks++] = screen_vocab_add(ix, st.v[i], vocab_cap);
-	sn->ntok = (uint16_t)st.n;
+	for (i = 0; i < st->n; i++)
+		ix->toks[ix->ntoks++] = screen_vocab_add(b, st->v[i]);
+	sn->ntok = (uint16_t)st->n;
 	/* Acronyms are indexed as "#smic" and never scored as tokens. */
-	screen_acronyms(st.v, st.n, all, bare, sizeof all);
+	screen_acronyms(b, ix->toks + sn->tok_off, st->n, all, bare,
+	    sizeof all);
 	if (screen_acronym_ok(all)) {
 		snprintf(key, sizeof key, "#%s", all);
-		ix->toks[ix->ntoks++] = screen_vocab_add(ix, key, vocab_cap);
+		ix->toks[ix->ntoks++] = screen_vocab_add(b, key);
 	}
 	if (screen_acronym_ok(bare) && strcmp(all, bare) != 0) {
 		snprintf(key, sizeof key, "#%s", bare);
-		ix->toks[ix->ntoks++] = screen_vocab_add(ix, key, vocab_cap);
+		ix->toks[ix->ntoks++] = screen_vocab_add(b, key);
 	}
-	screen_tokens_free(&st);
 }
 
 /* Number of real (non-acronym) tokens of a name. */
@@ -815,106 +1032,234 @@ screen_name_real(const struct screen_index *ix, const struct screen_name *sn)
 	(void)ix;
 }
 
-/* Read one party of either document shape into p; false to skip it. */
-static bool
-screen_party_read(const json_t *e, struct screen_party *p)
+/* A new, empty index under construction. */
+struct screen_builder *
+screen_builder_new(void)
 {
-	const char	*name, *source, *list, *cc, *eid;
-	const json_t	*a, *v;
-	size_t		 i;
-	char		 code[32], *cs = NULL, *tmp;
+	struct screen_builder	*b;
+	struct screen_index	*ix;
 
-	memset(p, 0, sizeof *p);
-	if (!json_is_object(e) || (name = screen_json_str(e, "name")) == NULL)
-		return (false);
-	source = screen_json_str(e, "source");
-	list = screen_json_str(e, "list");
-	if (list == NULL) {
+	screen_tables_init();
+	b = xcalloc(1, sizeof *b);
+	screen_tokens_init(&b->st);
+	ix = b->ix = xcalloc(1, sizeof *ix);
+	ix->refs = 1;
+	smap_init(&ix->vocab, 65536);
+	smap_init(&ix->strings, 256);
+	return (b);
+}
+
+/* Remember a current list version (its id, kind, sha256 and dates). */
+void
+screen_builder_add_version(struct screen_builder *b, int64_t id,
+    const char *kind, const char *sha256, const char *data_date,
+    const char *imported_at)
+{
+	struct screen_version_in	*v;
+
+	b->versions = xreallocarray(b->versions, b->nversions + 1,
+	    sizeof *b->versions);
+	v = &b->versions[b->nversions++];
+	v->id = id;
+	v->kind = kind != NULL && *kind != '\0' ? xstrdup(kind) : NULL;
+	v->sha256 = sha256 != NULL && *sha256 != '\0' ? xstrdup(sha256) :
+	    NULL;
+	v->data_date = data_date != NULL && *data_date != '\0' ?
+	    xstrdup(data_date) : NULL;
+	v->imported_at = imported_at != NULL && *imported_at != '\0' ?
+	    xstrdup(imported_at) : NULL;
+}
+
+/* Add one party with its names; a party without a name is skipped. */
+void
+screen_builder_add_party(struct screen_builder *b,
+    const struct screen_party_in *in)
+{
+	struct screen_index	*ix = b->ix;
+	struct screen_party	*p;
+	const char		*list = in->list, *source = in->source;
+	char			 code[32], *cs = NULL, *tmp, *eid;
+	size_t			 i, k;
+
+	if (in->name == NULL || *in->name == '\0')
+		return;
+	if (source != NULL && *source == '\0')
+		source = NULL;
+	if (list == NULL || *list == '\0') {
 		screen_list_code(source, code, sizeof code);
 		list = code;
 	}
-	p->name = xstrdup(name);
-	p->list = xstrdup(list);
-	p->source = xstrdup(source != NULL ? source : list);
-	p->license_requirement = screen_strdup_or_null(screen_json_str(e,
-	    "license_requirement"));
-	p->license_policy = screen_strdup_or_null(screen_json_str(e,
-	    "license_policy"));
-	p->federal_register_notice = screen_strdup_or_null(screen_json_str(e,
-	    "federal_register_notice"));
-	p->type = screen_strdup_or_null(screen_json_str(e, "type"));
+	if (ix->nparties == b->parties_cap) {
+		b->parties_cap = b->parties_cap * 2 + 1024;
+		ix->parties = xreallocarray(ix->parties, b->parties_cap,
+		    sizeof *ix->parties);
+	}
+	p = &ix->parties[ix->nparties];
+	memset(p, 0, sizeof *p);
+	p->name = screen_arena_strdup(&ix->arena, in->name);
+	p->list = screen_intern(ix, list);
+	if (p->list == NULL)
+		p->list = "";
+	p->source = screen_intern(ix, source != NULL ? source : list);
+	if (p->source == NULL)
+		p->source = "";
+	p->license_requirement = screen_intern(ix, in->license_requirement);
+	p->license_policy = screen_intern(ix, in->license_policy);
+	p->federal_register_notice = screen_intern(ix,
+	    in->federal_register_notice);
+	p->type = screen_intern(ix, in->type);
 	p->export_list = screen_export_list(p->list);
-	p->list_version = json_integer_value(json_object_get(e,
-	    "list_version"));
+	p->list_version = in->list_version;
+	if (in->ncountries > 0) {
+		p->countries = (char (*)[3])screen_arena_alloc(&ix->arena,
+		    in->ncountries * 3);
+		for (i = 0; i < in->ncountries; i++) {
+			if (in->countries[i] == NULL ||
+			    strlen(in->countries[i]) != 2)
+				continue;
+			memcpy(p->countries[p->ncountries++], in->countries[i],
+			    3);
+			if (in->entry_id != NULL && *in->entry_id != '\0')
+				continue;
+			tmp = cs;
+			xasprintf(&cs, "%s%s%s", tmp != NULL ? tmp : "",
+			    tmp != NULL ? "," : "", in->countries[i]);
+			free(tmp);
+		}
+	}
+	if (in->entry_id != NULL && *in->entry_id != '\0')
+		p->entry_id = screen_arena_strdup(&ix->arena, in->entry_id);
+	else {
+		eid = screen_entry_id(p->list, in->entity_number, in->name,
+		    cs);
+		p->entry_id = screen_arena_strdup(&ix->arena, eid);
+		free(eid);
+	}
+	free(cs);
+	p->content_hash = screen_arena_nz(ix, in->content_hash);
 
+	k = ix->nparties++;
+	screen_index_add_name(b, (uint32_t)k, p->name, false);
+	for (i = 0; i < in->nalt_names; i++) {
+		if (in->alt_names[i] != NULL && *in->alt_names[i] != '\0')
+			screen_index_add_name(b, (uint32_t)k, in->alt_names[i],
+			    true);
+	}
+}
+
+/* Abandon a builder and what it built. */
+void
+screen_builder_free(struct screen_builder *b)
+{
+	size_t	i;
+
+	if (b == NULL)
+		return;
+	for (i = 0; i < b->nversions; i++) {
+		free(b->versions[i].kind);
+		free(b->versions[i].sha256);
+		free(b->versions[i].data_date);
+		free(b->versions[i].imported_at);
+	}
+	free(b->versions);
+	free(b->vflags);
+	screen_tokens_free(&b->st);
+	if (b->ix != NULL)
+		screen_index_unref(b->ix);
+	free(b);
+}
+
+/* A string member of a JSON object, or NULL when missing or not a string. */
+static const char *
+screen_json_str(const json_t *o, const char *k)
+{
+	const char	*s = json_string_value(json_object_get(o, k));
+
+	return (s != NULL && *s != '\0' ? s : NULL);
+}
+
+/* Feed one party of either document shape to the builder. */
+static void
+screen_party_read(struct screen_builder *b, const json_t *e)
+{
+	struct screen_party_in	 in;
+	const json_t		*a, *v;
+	const char		**alts = NULL, **ccs = NULL;
+	size_t			 i;
+
+	if (!json_is_object(e))
+		return;
+	memset(&in, 0, sizeof in);
+	in.name = screen_json_str(e, "name");
+	in.list = screen_json_str(e, "list");
+	in.source = screen_json_str(e, "source");
+	in.entry_id = screen_json_str(e, "entry_id");
+	in.entity_number = screen_json_str(e, "entity_number");
+	in.content_hash = screen_json_str(e, "content_hash");
+	in.license_requirement = screen_json_str(e, "license_requirement");
+	in.license_policy = screen_json_str(e, "license_policy");
+	in.federal_register_notice = screen_json_str(e,
+	    "federal_register_notice");
+	in.type = screen_json_str(e, "type");
+	in.list_version = json_integer_value(json_object_get(e,
+	    "list_version"));
+	a = json_object_get(e, "alt_names");
+	if (json_is_array(a) && json_array_size(a) > 0) {
+		alts = xcalloc(json_array_size(a), sizeof *alts);
+		json_array_foreach(a, i, v)
+			alts[in.nalt_names++] = json_string_value(v);
+	}
 	/* Countries: "countries": ["CN"] or "addresses": [{"country": "CN"}]. */
 	a = json_object_get(e, "countries");
 	if (!json_is_array(a))
 		a = json_object_get(e, "addresses");
-	if (json_is_array(a)) {
-		p->countries = xcalloc(json_array_size(a) + 1,
-		    sizeof *p->countries);
-		json_array_foreach(a, i, v) {
-			cc = json_is_object(v) ? screen_json_str(v, "country") :
+	if (json_is_array(a) && json_array_size(a) > 0) {
+		ccs = xcalloc(json_array_size(a), sizeof *ccs);
+		json_array_foreach(a, i, v)
+			ccs[in.ncountries++] = json_is_object(v) ?
+			    screen_json_str(v, "country") :
 			    json_string_value(v);
-			if (cc == NULL || strlen(cc) != 2)
-				continue;
-			snprintf(p->countries[p->ncountries++], 3, "%s", cc);
-			tmp = cs;
-			xasprintf(&cs, "%s%s%s", tmp != NULL ? tmp : "",
-			    tmp != NULL ? "," : "", cc);
-			free(tmp);
-		}
 	}
-	if ((eid = screen_json_str(e, "entry_id")) != NULL)
-		p->entry_id = xstrdup(eid);
-	else
-		p->entry_id = screen_entry_id(p->list,
-		    screen_json_str(e, "entity_number"), name, cs);
-	free(cs);
-	p->content_hash = screen_strdup_or_null(screen_json_str(e,
-	    "content_hash"));
-	return (true);
+	in.alt_names = alts;
+	in.countries = ccs;
+	screen_builder_add_party(b, &in);
+	free(alts);
+	free(ccs);
 }
 
 /* The label of a list version: "csl 3 (sha256 1a2b3c4d, 2026-07-31)". */
 static char *
-screen_version_label(const json_t *v)
+screen_version_label(const struct screen_version_in *v)
 {
-	const char	*kind = screen_json_str(v, "kind");
-	const char	*sha = screen_json_str(v, "sha256");
-	const char	*date = screen_json_str(v, "data_date");
-	const char	*at = screen_json_str(v, "imported_at");
-	char		*s;
+	char	*s;
 
-	xasprintf(&s, "%s %lld (sha256 %.8s, %s)", kind != NULL ? kind : "list",
-	    (long long)json_integer_value(json_object_get(v, "id")),
-	    sha != NULL ? sha : "?",
-	    date != NULL ? date : (at != NULL ? at : "undated"));
+	xasprintf(&s, "%s %lld (sha256 %.8s, %s)",
+	    v->kind != NULL ? v->kind : "list", (long long)v->id,
+	    v->sha256 != NULL ? v->sha256 : "?",
+	    v->data_date != NULL ? v->data_date :
+	    (v->imported_at != NULL ? v->imported_at : "undated"));
 	return (s);
 }
 
 /* Build the list -> version map and the index version string. */
 static void
-screen_index_label(struct screen_index *ix, const json_t *doc)
+screen_index_label(struct screen_index *ix, const struct screen_builder *b)
 {
-	const json_t	*versions = json_object_get(doc, "versions"), *v;
-	struct sbuf	 b = { NULL, 0, 0 };
+	struct sbuf	 sb = { NULL, 0, 0 };
 	size_t		 i, j;
 	char		*label, *old;
 	const char	*code;
 	json_t		*cur;
 
 	ix->lists = json_object();
-	sbuf_add(&b, "", 0);
-	json_array_foreach(versions, i, v) {
-		label = screen_version_label(v);
-		if (b.len > 0)
-			sbuf_add(&b, ", ", 2);
-		sbuf_add(&b, label, strlen(label));
+	sbuf_add(&sb, "", 0);
+	for (i = 0; i < b->nversions; i++) {
+		label = screen_version_label(&b->versions[i]);
+		if (sb.len > 0)
+			sbuf_add(&sb, ", ", 2);
+		sbuf_add(&sb, label, strlen(label));
 		for (j = 0; j < ix->nparties; j++) {
-			if (ix->parties[j].list_version !=
-			    json_integer_value(json_object_get(v, "id")))
+			if (ix->parties[j].list_version != b->versions[i].id)
 				continue;
 			code = ix->parties[j].list;
 			cur = json_object_get(ix->lists, code);
@@ -931,9 +1276,9 @@ screen_index_label(struct screen_index *ix, const json_t *doc)
 		}
 		free(label);
 	}
-	if (b.len == 0) {
+	if (sb.len == 0) {
 		/* A bare CSL file: no version rows, say what it was. */
-		sbuf_add(&b, "unversioned", 11);
+		sbuf_add(&sb, "unversioned", 11);
 		for (j = 0; j < ix->nparties; j++)
 			if (json_object_get(ix->lists, ix->parties[j].list) ==
 			    NULL)
@@ -941,24 +1286,17 @@ screen_index_label(struct screen_index *ix, const json_t *doc)
 				    ix->parties[j].list,
 				    json_string("unversioned"));
 	}
-	ix->version = b.s;
+	ix->version = sb.s;
 }
 
 /* Build the index from a parties document or a trade.gov CSL file. */
 struct screen_index *
 screen_index_build(const json_t *doc, char **cause)
 {
-	struct screen_index	*ix;
-	const json_t		*arr, *e, *alts, *a;
-	size_t			 i, j, k, names_cap = 0, toks_cap = 0;
-	size_t			 vocab_cap = 0, n, ntri = 0, tri_cap = 0;
-	uint32_t		*cnt, *fill, *seen, v, *slot;
-	const struct screen_name *sn;
-	char			 padded[80], tri[4], **tri_keys = NULL;
-	bool			 added;
-	double			 N, idf;
+	struct screen_builder	*b;
+	const json_t		*arr, *e, *v;
+	size_t			 i;
 
-	screen_tables_init();
 	if (json_is_array(doc))
 		arr = doc;
 	else if (json_is_array(json_object_get(doc, "parties")))
@@ -971,26 +1309,30 @@ screen_index_build(const json_t *doc, char **cause)
 			    "or \"results\" array");
 		return (NULL);
 	}
+	b = screen_builder_new();
+	json_array_foreach(json_object_get(doc, "versions"), i, v)
+		screen_builder_add_version(b,
+		    json_integer_value(json_object_get(v, "id")),
+		    screen_json_str(v, "kind"), screen_json_str(v, "sha256"),
+		    screen_json_str(v, "data_date"),
+		    screen_json_str(v, "imported_at"));
+	json_array_foreach(arr, i, e)
+		screen_party_read(b, e);
+	return (screen_builder_finish(b));
+}
 
-	ix = xcalloc(1, sizeof *ix);
-	ix->refs = 1;
-	ix->parties = xcalloc(json_array_size(arr) + 1, sizeof *ix->parties);
-	smap_init(&ix->vocab, 65536);
-	json_array_foreach(arr, i, e) {
-		if (!screen_party_read(e, &ix->parties[ix->nparties]))
-			continue;
-		k = ix->nparties++;
-		screen_index_add_name(ix, (uint32_t)k, ix->parties[k].name,
-		    false, &names_cap, &toks_cap, &vocab_cap);
-		alts = json_object_get(e, "alt_names");
-		json_array_foreach(alts, j, a) {
-			if (json_string_value(a) != NULL &&
-			    *json_string_value(a) != '\0')
-				screen_index_add_name(ix, (uint32_t)k,
-				    json_string_value(a), true, &names_cap,
-				    &toks_cap, &vocab_cap);
-		}
-	}
+/* Finish the index: postings, weights, the trigram index, the labels. The
+ * builder is consumed. */
+struct screen_index *
+screen_builder_finish(struct screen_builder *b)
+{
+	struct screen_index	*ix = b->ix;
+	size_t			 i, j, k, n, ntri = 0, tri_cap = 0;
+	uint32_t		*cnt, *fill, *seen, v, *slot;
+	const struct screen_name *sn;
+	char			 padded[80], tri[4];
+	bool			 added;
+	double			 N, idf;
 
 	/* Document frequencies and postings (CSR), one posting per name. */
 	n = ix->nvocab;
@@ -1003,7 +1345,6 @@ screen_index_build(const json_t *doc, char **cause)
 		seen[i] = UINT32_MAX;
 	for (i = 0; i < ix->nnames; i++) {
 		sn = &ix->names[i];
-		k = sn->tok_off + sn->ntok;
 		/* Acronym keys follow the tokens up to the next name. */
 		j = i + 1 < ix->nnames ? ix->names[i + 1].tok_off : ix->ntoks;
 		for (k = sn->tok_off; k < j; k++) {
@@ -1037,8 +1378,8 @@ screen_index_build(const json_t *doc, char **cause)
 	/* Weights: squared IDF; form words and particles weigh nothing. */
 	N = (double)ix->nnames + 1.0;
 	for (i = 0; i < n; i++) {
-		ix->vstop[i] = screen_is_stop_word(ix->vstr[i]);
-		if (ix->vstr[i][0] == '#' || screen_is_form_word(ix->vstr[i]) ||
+		ix->vstop[i] = (b->vflags[i] & SCREEN_VSTOP) != 0;
+		if (ix->vstr[i][0] == '#' || (b->vflags[i] & SCREEN_VFORM) ||
 		    ix->vstop[i])
 			continue;
 		idf = log(N / (ix->vdf[i] + 0.5));
@@ -1078,42 +1419,45 @@ screen_index_build(const json_t *doc, char **cause)
 			snprintf(padded, sizeof padded, "^%s$", ix->vstr[i]);
 			for (k = 0; padded[k + 2] != '\0'; k++) {
 				screen_trigram(padded + k, tri);
-				if (pass == 0) {
-					if ((slot = smap_get(&ix->trigrams,
-					    tri)) == NULL) {
-						if (ntri == tri_cap) {
-							tri_cap = tri_cap * 2 +
-							    1024;
-							tri_keys =
-							    xreallocarray(
-							    tri_keys, tri_cap,
-							    sizeof *tri_keys);
-							cnt = xreallocarray(
-							    cnt, tri_cap,
-							    sizeof *cnt);
-						}
-						tri_keys[ntri] = xstrdup(tri);
-						cnt[ntri] = 0;
-						slot = smap_put(&ix->trigrams,
-						    tri_keys[ntri],
-						    (uint32_t)ntri, &added);
-						ntri++;
-					}
-					cnt[*slot]++;
-				} else {
+				if (pass == 1) {
 					slot = smap_get(&ix->trigrams, tri);
 					ix->tri_post[ix->tri_off[*slot] +
 					    fill[*slot]++] = (uint32_t)i;
+					continue;
 				}
+				if ((slot = smap_get(&ix->trigrams, tri)) ==
+				    NULL) {
+					if (ntri == tri_cap) {
+						tri_cap = tri_cap * 2 + 1024;
+						cnt = xreallocarray(cnt,
+						    tri_cap, sizeof *cnt);
+					}
+					cnt[ntri] = 0;
+					slot = smap_put(&ix->trigrams,
+					    screen_arena_strdup(&ix->arena,
+					    tri), (uint32_t)ntri, &added);
+					ntri++;
+				}
+				cnt[*slot]++;
 			}
 		}
 		free(fill);
 	}
 	free(cnt);
-	/* The trigram keys are owned through the map; keep them for free. */
-	free(tri_keys);
 
-	screen_index_label(ix, doc);
+	/* What the index holds is final: give back the growth slack. */
+	ix->parties = xreallocarray(ix->parties, ix->nparties + 1,
+	    sizeof *ix->parties);
+	ix->names = xreallocarray(ix->names, ix->nnames + 1,
+	    sizeof *ix->names);
+	ix->toks = xreallocarray(ix->toks, ix->ntoks + 1, sizeof *ix->toks);
+	ix->vstr = xreallocarray(ix->vstr, ix->nvocab + 1, sizeof *ix->vstr);
+	smap_free(&ix->strings);
+	memset(&ix->strings, 0, sizeof ix->strings);
+
+	screen_index_label(ix, b);
+	b->ix = NULL;
+	screen_builder_free(b);
 	return (ix);
 }
 
@@ -1127,40 +1471,20 @@ screen_index_ref(struct screen_index *ix)
 void
 screen_index_unref(struct screen_index *ix)
 {
-	size_t	i;
-
 	if (ix == NULL || __atomic_sub_fetch(&ix->refs, 1,
 	    __ATOMIC_ACQ_REL) != 0)
 		return;
-	for (i = 0; i < ix->nparties; i++) {
-		free(ix->parties[i].name);
-		free(ix->parties[i].list);
-		free(ix->parties[i].source);
-		free(ix->parties[i].entry_id);
-		free(ix->parties[i].content_hash);
-		free(ix->parties[i].license_requirement);
-		free(ix->parties[i].license_policy);
-		free(ix->parties[i].federal_register_notice);
-		free(ix->parties[i].type);
-		free(ix->parties[i].countries);
-	}
+	screen_arena_free(&ix->arena);
+	smap_free(&ix->strings);
 	free(ix->parties);
-	for (i = 0; i < ix->nnames; i++) {
-		free(ix->names[i].text);
-		free(ix->names[i].matched_on);
-	}
 	free(ix->names);
 	free(ix->toks);
-	for (i = 0; i < ix->nvocab; i++)
-		free(ix->vstr[i]);
 	free(ix->vstr);
 	free(ix->vweight);
 	free(ix->vstop);
 	free(ix->vdf);
 	free(ix->post_off);
 	free(ix->post);
-	for (i = 0; i < ix->trigrams.cap; i++)
-		free((char *)ix->trigrams.keys[i]);
 	smap_free(&ix->trigrams);
 	smap_free(&ix->vocab);
 	free(ix->tri_off);
@@ -1203,6 +1527,7 @@ screen_index_weight(const struct screen_index *ix, const char *word)
 	uint32_t		*v;
 	double			 w;
 
+	screen_tokens_init(&st);
 	screen_tokens_make(word, &st);
 	if (st.n == 0)
 		w = 0;
@@ -1227,51 +1552,6 @@ struct screen_qtok {
 	int32_t		 acronym;	/* vocab id of "#text", or -1 */
 	bool		 acronym_ok;	/* may be an acronym */
 };
-
-/* A map from an id to an accumulated number (candidates, trigram hits). */
-struct screen_acc {
-	uint32_t	*keys;
-	double		*vals;
-	size_t		 cap;
-	size_t		 n;
-};
-
-static void
-screen_acc_add(struct screen_acc *a, uint32_t k, double v)
-{
-	size_t		 i, j, ocap;
-	uint32_t	*okeys;
-	double		*ovals;
-
-	if ((a->n + 1) * 2 > a->cap) {
-		okeys = a->keys;
-		ovals = a->vals;
-		ocap = a->cap;
-		a->cap = a->cap == 0 ? 1024 : a->cap * 2;
-		a->keys = xmalloc(a->cap * sizeof *a->keys);
-		a->vals = xcalloc(a->cap, sizeof *a->vals);
-		memset(a->keys, 0xff, a->cap * sizeof *a->keys);
-		for (j = 0; j < ocap; j++) {
-			if (okeys[j] == UINT32_MAX)
-				continue;
-			i = (okeys[j] * 2654435761U) & (a->cap - 1);
-			while (a->keys[i] != UINT32_MAX)
-				i = (i + 1) & (a->cap - 1);
-			a->keys[i] = okeys[j];
-			a->vals[i] = ovals[j];
-		}
-		free(okeys);
-		free(ovals);
-	}
-	i = (k * 2654435761U) & (a->cap - 1);
-	while (a->keys[i] != UINT32_MAX && a->keys[i] != k)
-		i = (i + 1) & (a->cap - 1);
-	if (a->keys[i] == UINT32_MAX) {
-		a->keys[i] = k;
-		a->n++;
-	}
-	a->vals[i] += v;
-}
 
 /*
  * Per-thread scratch for candidate generation: a dense array over name ids
@@ -1331,45 +1611,80 @@ screen_fuzzy_sim(const char *a, const char *b)
 static bool
 screen_fuzzy_form_word(const char *t)
 {
-	size_t	i;
+	size_t	i, lt = strlen(t), lw;
 
-	if (strlen(t) < 5)
+	if (lt < 5)
 		return (false);
 	for (i = 0; i < nitems(screen_form_words); i++) {
-		if (strlen(screen_form_words[i]) >= 5 &&
-		    screen_jaro_winkler(t, screen_form_words[i]) >= 0.92)
+		lw = strlen(screen_form_words[i]);
+		if (lw < 5)
+			continue;
+		/* Jaro-Winkler is at most 0.4 + 0.6 (2 + short/long) / 3:
+		 * under 0.92 when the shorter is under 0.6 of the longer. */
+		if (lt <= 64 && lw <= 64 &&
+		    10 * (lt < lw ? lt : lw) < 6 * (lt < lw ? lw : lt))
+			continue;
+		if (screen_jaro_winkler(t, screen_form_words[i]) >= 0.92)
 			return (true);
 	}
 	return (false);
 }
 
+/*
+ * Per-thread scratch for the trigram search: a count per vocabulary id
+ * (zero between queries) and the ids touched. Kept for the thread's life.
+ */
+struct screen_tricount {
+	uint16_t	*cnt;
+	uint32_t	*touched;
+	size_t		 ntouched;
+	size_t		 cap;
+};
+static __thread struct screen_tricount screen_tri_tls;
+
 /* Find known tokens close to an unknown one through the trigram index. */
 static void
 screen_fuzzy(const struct screen_index *ix, struct screen_qtok *q)
 {
-	char		 padded[80], tri[4];
-	uint32_t	*slot, v;
-	struct screen_acc acc = { NULL, NULL, 0, 0 };
-	size_t		 k, i, j, ntri = 0;
-	double		 s, need;
+	struct screen_tricount	*tc = &screen_tri_tls;
+	char			 padded[80], tri[4];
+	uint32_t		*slot, v;
+	size_t			 k, i, j, ntri = 0, worst;
+	double			 s, need;
 
 	if (strlen(q->text) < 4 || strlen(q->text) > 60)
 		return;
+	if (tc->cap < ix->nvocab) {
+		free(tc->cnt);
+		free(tc->touched);
+		tc->cap = ix->nvocab;
+		tc->cnt = xcalloc(tc->cap, sizeof *tc->cnt);
+		tc->touched = xcalloc(tc->cap, sizeof *tc->touched);
+	}
+	tc->ntouched = 0;
 	snprintf(padded, sizeof padded, "^%s$", q->text);
 	for (k = 0; padded[k + 2] != '\0'; k++) {
 		screen_trigram(padded + k, tri);
 		ntri++;
 		if ((slot = smap_get(&ix->trigrams, tri)) == NULL)
 			continue;
-		for (i = ix->tri_off[*slot]; i < ix->tri_off[*slot + 1]; i++)
-			screen_acc_add(&acc, ix->tri_post[i], 1);
+		for (i = ix->tri_off[*slot]; i < ix->tri_off[*slot + 1]; i++) {
+			v = ix->tri_post[i];
+			if (tc->cnt[v] == 0)
+				tc->touched[tc->ntouched++] = v;
+			if (tc->cnt[v] < UINT16_MAX)
+				tc->cnt[v]++;
+		}
 	}
 	/* One edit changes at most three trigrams. */
 	need = ntri > 4 ? ntri - 4 : 1;
-	for (i = 0; i < acc.cap; i++) {
-		if (acc.keys[i] == UINT32_MAX || acc.vals[i] < need)
+	for (i = 0; i < tc->ntouched; i++) {
+		v = tc->touched[i];
+		if (tc->cnt[v] < need) {
+			tc->cnt[v] = 0;
 			continue;
-		v = acc.keys[i];
+		}
+		tc->cnt[v] = 0;
 		if (q->nvar > 0 && q->var[0] == v)
 			continue;	/* the word itself */
 		if ((s = screen_fuzzy_sim(q->text, ix->vstr[v])) == 0)
@@ -1379,17 +1694,23 @@ screen_fuzzy(const struct screen_index *ix, struct screen_qtok *q)
 			q->sim[q->nvar++] = s;
 			continue;
 		}
-		/* Keep the closest ones. */
-		for (j = 0; j < q->nvar; j++) {
-			if (q->sim[j] < s) {
-				q->var[j] = v;
-				q->sim[j] = s;
-				break;
-			}
+		/* Keep the closest ones: replace the farthest (not the word
+		 * itself), ties to the lower id, so the order of the search
+		 * does not matter. */
+		worst = SIZE_MAX;
+		for (j = q->sim[0] == 1.0 ? 1 : 0; j < q->nvar; j++) {
+			if (worst == SIZE_MAX || q->sim[j] < q->sim[worst] ||
+			    (q->sim[j] == q->sim[worst] &&
+			    q->var[j] > q->var[worst]))
+				worst = j;
+		}
+		if (worst != SIZE_MAX && (s > q->sim[worst] ||
+		    (s == q->sim[worst] && v < q->var[worst]))) {
+			q->var[worst] = v;
+			q->sim[worst] = s;
 		}
 	}
-	free(acc.keys);
-	free(acc.vals);
+	tc->ntouched = 0;
 }
 
 /* Prepare the query's tokens: weights, known variants, acronym keys. */
@@ -1844,8 +2165,9 @@ screen_query(const struct screen_index *ix, const char *name,
 		screen_opts_default(&def);
 		opts = &def;
 	}
-	key = screen_key(name);
+	screen_tokens_init(&st);
 	n = screen_run(ix, name, country, opts, &st, q, &nq, &sc);
+	key = screen_key_tokens(&st);
 	cands = json_array();
 	for (i = 0; i < n && i < opts->limit; i++) {
 		p = &ix->parties[ix->names[sc[i].name].party];
@@ -1929,8 +2251,9 @@ screen_query_listings(const struct screen_index *ix, const char *name,
 	}
 	*out = NULL;
 	*nout = 0;
-	key = screen_key(name);
+	screen_tokens_init(&st);
 	n = screen_run(ix, name, country, opts, &st, q, &nq, &sc);
+	key = screen_key_tokens(&st);
 	for (i = 0; i < n && i < opts->limit; i++) {
 		p = &ix->parties[ix->names[sc[i].name].party];
 		r = screen_classify(sc[i].score, opts);
