@@ -322,6 +322,38 @@ bool	 screen_export_list(const char *);	/* EL, MEU, DPL, UVL */
 char	*screen_entry_id(const char *, const char *, const char *,
 	     const char *);	/* list, entity_number, name, countries; frees */
 struct screen_index *screen_index_build(const json_t *, char **) MUSTCHECK;
+/*
+ * The same index fed one list version and one party at a time (rows as they
+ * stream from the database), no whole document held: new, add_version per
+ * current version, add_party per party (strings borrowed for the call), then
+ * finish (consumes the builder) or free (abandons it).
+ */
+struct screen_builder;
+struct screen_party_in {
+	const char		*name;			/* required */
+	const char		*list;			/* short code, or NULL */
+	const char		*source;
+	const char		*entry_id;		/* NULL: derived */
+	const char		*entity_number;
+	const char		*content_hash;
+	const char		*license_requirement;
+	const char		*license_policy;
+	const char		*federal_register_notice;
+	const char		*type;
+	const char *const	*alt_names;
+	size_t			 nalt_names;
+	const char *const	*countries;		/* ISO alpha-2 */
+	size_t			 ncountries;
+	int64_t			 list_version;
+};
+struct screen_builder *screen_builder_new(void);
+void	 screen_builder_add_version(struct screen_builder *, int64_t,
+	     const char *, const char *, const char *, const char *);
+	     /* id, kind, sha256, data_date, imported_at (as jsonb writes) */
+void	 screen_builder_add_party(struct screen_builder *,
+	     const struct screen_party_in *);
+struct screen_index *screen_builder_finish(struct screen_builder *);
+void	 screen_builder_free(struct screen_builder *);
 void	 screen_index_ref(struct screen_index *);
 void	 screen_index_unref(struct screen_index *);
 size_t	 screen_index_parties(const struct screen_index *);
