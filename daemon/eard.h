@@ -281,6 +281,22 @@ void	 audit_set_limits(size_t, size_t);
 void	 audit_record_ruleset(const char *, const char *);
 const char *audit_state(void);
 bool	 audit_is_durable(void);		/* false: audit_mode = async */
+/*
+ * The hash chain as the writer computes it (schema/080_decisions_fast.sql):
+ * audit_chain_name() is the chain (UTC month "YYYY-MM") of a time;
+ * audit_chain_hashes() chains n canonical forms (times never decreasing)
+ * onto the heads (sorted by chain; new chains are added, linked to the
+ * latest before them) and writes each hash = SHA-256(prev || canonical).
+ */
+struct audit_head {
+	char		 chain[8];
+	int64_t		 seq;
+	unsigned char	 hash[32];
+};
+void	 audit_chain_name(int64_t, char [static 8]);
+void	 audit_chain_hashes(struct audit_head **, size_t *,
+	     const char *const *, const size_t *, const int64_t *, size_t,
+	     unsigned char (*)[32]);
 
 /* spool.c: the fsync'd local spool of decisions (length + CRC-32 framed). */
 struct spool;
