@@ -2,14 +2,17 @@
  * screen_index.c: the screening lists in memory, for /v1/screen and for the
  * recipients of checks.
  *
- * On start, on every (re)connection and on NOTIFY lists_changed, the parties
- * document (SELECT eard_parties_document(), schema/030_parties.sql) and the
- * dispositions are fetched on the read session; the index is built off the
- * loop in a worker thread and swapped in under a mutex. Requests hold a
+ * On start, on every (re)connection and on NOTIFY lists_changed, a worker
+ * thread opens its own connection (read_database_url), reads the current
+ * list versions and streams their parties row by row (single-row mode) into
+ * the index builder, in one snapshot, and swaps the index in under a mutex;
+ * no parties document is built or held. The dispositions are fetched on
+ * the read session. Requests hold a
  * reference to the index they started with (screen_index_ref/unref in core).
  * A failed load keeps the last good index. Dispositions live on the loop
  * only (loaded and added there), so they need no lock.
  */
+#include <malloc.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -97,16 +100,27 @@ screen_index_pending(void)
 	return (none && atomic_load(&screen_loading) > 0);
 }
 
+/* Why the last load failed, or NULL (loop only: the text is copied from
+ * under the builder's lock into a buffer the loop owns). */
 const char *
 screen_index_last_error(void)
 {
-	return (screen_error);
+	static char	 buf[512];
+	const char	*r = NULL;
+
+	pthread_mutex_lock(&screen_mtx);
+	if (screen_error != NULL) {
+		snprintf(buf, sizeof buf, "%s", screen_error);
+		r = buf;
+	}
+	pthread_mutex_unlock(&screen_mtx);
+	return (r);
 }
 
-/* A load in flight: its generation and the document's text. */
+/* A load in flight: its generation and where to read the lists. */
 struct screen_job {
 	uint64_t	 gen;
-	char		*text;
+	char		*conninfo;
 };
 
 /* Swap a new index in unless a later load already did; the old one goes
@@ -227,38 +241,212 @@ screen_index_list_info(void)
 	return (info);
 }
 
-/* Worker: parse the document and build the index, off the loop. */
+/* Parse a one-dimensional text[] as PostgreSQL writes it ({a,"b c",NULL})
+ * in place: *out points into s (NULL for NULL elements). */
+static size_t
+screen_pg_array(char *s, const char ***out, size_t *cap)
+{
+	size_t	 n = 0;
+	char	*w;
+	bool	 quoted;
+
+	if (*s == '[' && (s = strchr(s, '=')) != NULL)	/* [0:1]={...} */
+		s++;
+	if (s == NULL || *s != '{')
+		return (0);
+	s++;
+	while (*s != '\0' && *s != '}') {
+		if (n == *cap) {
+			*cap = *cap * 2 + 8;
+			*out = xreallocarray(*out, *cap, sizeof **out);
+		}
+		quoted = *s == '"';
+		if (quoted)
+			s++;
+		(*out)[n] = w = s;
+		for (; *s != '\0'; s++) {
+			if (quoted && *s == '\\' && s[1] != '\0')
+				s++;
+			else if (quoted && *s == '"') {
+				s++;
+				break;
+			} else if (!quoted && (*s == ',' || *s == '}'))
+				break;
+			*w++ = *s;
+		}
+		if (!quoted && w - (*out)[n] == 4 &&
+		    strncmp((*out)[n], "NULL", 4) == 0)
+			(*out)[n] = NULL;
+		n++;
+		if (*s == ',') {
+			*w = '\0';
+			s++;
+		} else if (*s == '}') {
+			*w = '\0';
+			break;
+		} else
+			*w = '\0';
+	}
+	return (n);
+}
+
+/* A column of a row, NULL when SQL NULL. */
+static char *
+screen_pg_value(PGresult *res, int col)
+{
+	return (PQgetisnull(res, 0, col) ? NULL : PQgetvalue(res, 0, col));
+}
+
+/*
+ * The current list versions as the old parties document had them
+ * ({"versions": [...]}, for the list information), fed to the builder too.
+ */
+static json_t *
+screen_fetch_versions(PGconn *conn, struct screen_builder *b, char **cause)
+{
+	PGresult	*res;
+	json_t		*doc, *arr, *counts;
+	json_error_t	 jerr;
+	int		 i;
+	const char	*v[7];
+
+	res = PQexec(conn, "SELECT id, kind, source_file, sha256, "
+	    "to_jsonb(data_date) #>> '{}', to_jsonb(imported_at) #>> '{}', "
+	    "counts::text FROM (SELECT DISTINCT ON (kind) * FROM "
+	    "list_versions ORDER BY kind, activated_at DESC, id DESC) c "
+	    "ORDER BY kind");
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		xasprintf(cause, "%s", PQresultErrorMessage(res));
+		PQclear(res);
+		return (NULL);
+	}
+	doc = json_object();
+	arr = json_array();
+	json_object_set_new(doc, "versions", arr);
+	for (i = 0; i < PQntuples(res); i++) {
+		for (int c = 0; c < 7; c++)
+			v[c] = PQgetisnull(res, i, c) ? NULL :
+			    PQgetvalue(res, i, c);
+		counts = v[6] != NULL ? json_loads(v[6], 0, &jerr) : NULL;
+		json_array_append_new(arr, json_pack("{s:I,s:s?,s:s?,s:s?,"
+		    "s:s?,s:s?,s:o}", "id", (json_int_t)strtoll(v[0], NULL,
+		    10), "kind", v[1], "source_file", v[2], "sha256", v[3],
+		    "data_date", v[4], "imported_at", v[5], "counts",
+		    counts != NULL ? counts : json_object()));
+		screen_builder_add_version(b, strtoll(v[0], NULL, 10), v[1],
+		    v[3], v[4], v[5]);
+	}
+	PQclear(res);
+	return (doc);
+}
+
+/*
+ * Stream the parties of the current versions, one row at a time, straight
+ * into the builder: no document is built on the server nor held here.
+ */
+static int
+screen_fetch_parties(PGconn *conn, struct screen_builder *b, char **cause)
+{
+	PGresult		*res;
+	struct screen_party_in	 in;
+	const char		**alts = NULL, **ccs = NULL;
+	size_t			 altcap = 0, cccap = 0;
+	int			 rc = 0;
+
+	if (!PQsendQuery(conn, "SELECT p.name, p.list, p.source, p.entry_id, "
+	    "p.content_hash, p.license_requirement, p.license_policy, "
+	    "p.federal_register_notice, p.type, p.list_version, "
+	    "p.alt_names, p.countries FROM parties p JOIN (SELECT DISTINCT "
+	    "ON (kind) id FROM list_versions ORDER BY kind, activated_at "
+	    "DESC, id DESC) c ON c.id = p.list_version ORDER BY p.id") ||
+	    !PQsetSingleRowMode(conn)) {
+		xasprintf(cause, "%s", PQerrorMessage(conn));
+		return (-1);
+	}
+	while ((res = PQgetResult(conn)) != NULL) {
+		if (PQresultStatus(res) == PGRES_SINGLE_TUPLE) {
+			memset(&in, 0, sizeof in);
+			in.name = screen_pg_value(res, 0);
+			in.list = screen_pg_value(res, 1);
+			in.source = screen_pg_value(res, 2);
+			in.entry_id = screen_pg_value(res, 3);
+			in.content_hash = screen_pg_value(res, 4);
+			in.license_requirement = screen_pg_value(res, 5);
+			in.license_policy = screen_pg_value(res, 6);
+			in.federal_register_notice = screen_pg_value(res, 7);
+			in.type = screen_pg_value(res, 8);
+			in.list_version = strtoll(PQgetvalue(res, 0, 9), NULL,
+			    10);
+			in.nalt_names = screen_pg_array(PQgetvalue(res, 0, 10),
+			    &alts, &altcap);
+			in.ncountries = screen_pg_array(PQgetvalue(res, 0, 11),
+			    &ccs, &cccap);
+			in.alt_names = alts;
+			in.countries = ccs;
+			screen_builder_add_party(b, &in);
+		} else if (PQresultStatus(res) != PGRES_TUPLES_OK && rc == 0) {
+			xasprintf(cause, "%s", PQresultErrorMessage(res));
+			rc = -1;
+		}
+		PQclear(res);
+	}
+	free(alts);
+	free(ccs);
+	return (rc);
+}
+
+/* Record why the last load failed (NULL: it did not). */
+static void
+screen_set_error(char *msg)
+{
+	pthread_mutex_lock(&screen_mtx);
+	free(screen_error);
+	screen_error = msg;
+	pthread_mutex_unlock(&screen_mtx);
+}
+
+/* Worker: read the lists on its own connection and build the index, off
+ * the loop; swap it in. */
 static void *
 screen_build_thread(void *arg)
 {
 	struct screen_job	*job = arg;
-	char			*text = job->text, *cause = NULL;
-	uint64_t		 gen = job->gen;
-	json_t			*doc;
-	json_error_t		 jerr;
-	struct screen_index	*ix;
-	json_t			*info;
+	char			*cause = NULL, *msg;
+	struct screen_builder	*b;
+	struct screen_index	*ix = NULL;
+	PGconn			*conn;
+	PGresult		*res;
+	json_t			*vdoc = NULL, *info;
 	int64_t			 t0 = eard_now_us();
 	size_t			 n, nn;
 
-	doc = json_loads(text, 0, &jerr);
-	free(text);
-	free(job);
-	if (doc == NULL) {
-		log_warnx("screening lists: invalid parties document: %s; "
-		    "keeping the last good lists", jerr.text);
-		goto out;
+	b = screen_builder_new();
+	conn = PQconnectdb(job->conninfo);
+	if (PQstatus(conn) != CONNECTION_OK) {
+		xasprintf(&cause, "%s", PQerrorMessage(conn));
+		goto fail;
 	}
-	ix = screen_index_build(doc, &cause);
-	info = screen_list_info_build(doc);
-	json_decref(doc);
-	if (ix == NULL) {
-		json_decref(info);
-		log_warnx("screening lists: %s; keeping the last good lists",
-		    cause);
-		free(cause);
-		goto out;
+	/* One snapshot for the versions and their parties. */
+	res = PQexec(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+		xasprintf(&cause, "%s", PQresultErrorMessage(res));
+		PQclear(res);
+		goto fail;
 	}
+	PQclear(res);
+	if ((vdoc = screen_fetch_versions(conn, b, &cause)) == NULL)
+		goto fail;
+	if (screen_fetch_parties(conn, b, &cause) != 0)
+		goto fail;
+	PQclear(PQexec(conn, "COMMIT"));
+	PQfinish(conn);
+	conn = NULL;
+
+	ix = screen_builder_finish(b);
+	b = NULL;
+	info = screen_list_info_build(vdoc);
+	json_decref(vdoc);
+	screen_set_error(NULL);
 	if (screen_index_parties(ix) == 0) {
 		/* No list imported yet: nothing to swap in. */
 		screen_index_unref(ix);
@@ -267,12 +455,32 @@ screen_build_thread(void *arg)
 	}
 	n = screen_index_parties(ix);
 	nn = screen_index_names(ix);
-	if (!screen_swap(ix, info, gen))
+	if (!screen_swap(ix, info, job->gen))
 		goto out;
 	log_info("screening lists loaded: %zu parties, %zu names (%s) in "
 	    "%lld ms", n, nn, screen_lists_version(),
 	    (long long)(eard_now_us() - t0) / 1000);
+	goto out;
+
+fail:
+	/* Trailing newlines of libpq's messages are not ours to print. */
+	if (cause != NULL)
+		cause[strcspn(cause, "\n")] = '\0';
+	xasprintf(&msg, "could not load the screening lists: %s",
+	    cause != NULL ? cause : "unknown error");
+	log_warnx("%s; keeping the last good lists", msg);
+	screen_set_error(msg);
+	free(cause);
+	json_decref(vdoc);
+	screen_builder_free(b);
+	if (conn != NULL)
+		PQfinish(conn);
 out:
+	free(job->conninfo);
+	free(job);
+	/* The builder's freed pages stay in this thread's malloc arena
+	 * unless given back. */
+	malloc_trim(0);
 	atomic_fetch_sub(&screen_loading, 1);
 	return (NULL);
 }
@@ -436,49 +644,32 @@ screen_disps_done(void *arg, PGresult *res, const char *errmsg)
 	screen_disps_set(res);
 }
 
-/* The parties document arrived: build it in a worker thread. */
+/* Fetch the lists (in a worker thread, on its own connection) and the
+ * dispositions (async, on the loop). */
 static void
-screen_doc_done(void *arg, PGresult *res, const char *errmsg)
+screen_load(void)
 {
 	pthread_t		 t;
 	pthread_attr_t		 attr;
 	struct screen_job	*job;
+	const char		*url = config_read_database_url(&cfg);
 
-	if (res == NULL || PQntuples(res) != 1) {
-		free(screen_error);
-		xasprintf(&screen_error, "could not load the screening lists: "
-		    "%s", errmsg != NULL ? errmsg : "no document");
-		log_warnx("%s; keeping the last good lists", screen_error);
-		atomic_fetch_sub(&screen_loading, 1);
+	screen_gen++;
+	if (url == NULL)
 		return;
-	}
-	free(screen_error);
-	screen_error = NULL;
+	atomic_fetch_add(&screen_loading, 1);
 	job = xmalloc(sizeof *job);
-	job->gen = (uint64_t)(uintptr_t)arg;
-	job->text = xstrdup(PQgetvalue(res, 0, 0));
+	job->gen = screen_gen;
+	job->conninfo = xstrdup(url);
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	if (pthread_create(&t, &attr, screen_build_thread, job) != 0) {
 		log_warn("could not start the screening index builder");
-		free(job->text);
+		free(job->conninfo);
 		free(job);
 		atomic_fetch_sub(&screen_loading, 1);
 	}
 	pthread_attr_destroy(&attr);
-}
-
-/* Fetch the lists and the dispositions (async, on the loop). */
-static void
-screen_load(void)
-{
-	screen_gen++;
-	atomic_fetch_add(&screen_loading, 1);
-	if (db_query("SELECT eard_parties_document()::text", 0, NULL,
-	    screen_doc_done, (void *)(uintptr_t)screen_gen) != 0) {
-		atomic_fetch_sub(&screen_loading, 1);
-		return;
-	}
 	if (db_query("SELECT DISTINCT ON (party_key, entry_id) party_key, "
 	    "entry_id, content_hash, disposition, note, decided_by, "
 	    "to_char(decided_at AT TIME ZONE 'UTC', "
