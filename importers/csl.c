@@ -231,36 +231,196 @@ csl_emit(struct csl_parser *p, json_t *row, char *txt, char **cause)
 	return (rc);
 }
 
-/* Parse the JSON form into p's rows; -1 and *cause on error. */
+/* Skip JSON white space, counting lines. */
+static void
+csl_json_ws(const char *buf, size_t len, size_t *pos, int *line)
+{
+	for (; *pos < len; (*pos)++) {
+		switch (buf[*pos]) {
+		case '\n':
+			(*line)++;
+			break;
+		case ' ':
+		case '\t':
+		case '\r':
+			break;
+		default:
+			return;
+		}
+	}
+}
+
+/* The byte at *pos after white space, or '\0' at the end. */
+static char
+csl_json_peek(const char *buf, size_t len, size_t *pos, int *line)
+{
+	csl_json_ws(buf, len, pos, line);
+	return (*pos < len ? buf[*pos] : '\0');
+}
+
+/* A syntax error of the document's frame. */
+static int
+csl_json_expected(int line, const char *what, char **cause)
+{
+	xasprintf(cause, "invalid JSON at line %d: %s expected", line, what);
+	return (-1);
+}
+
+/* Decode the one JSON value at *pos and step past it; NULL and *cause. */
+static json_t *
+csl_json_value(const char *buf, size_t len, size_t *pos, int *line,
+    char **cause)
+{
+	json_error_t	 jerr;
+	json_t		*v;
+	const char	*s, *e;
+
+	/* position is the bytes read, also on success (jansson load.c). */
+	v = json_loadb(buf + *pos, len - *pos, JSON_DECODE_ANY |
+	    JSON_DISABLE_EOF_CHECK, &jerr);
+	if (v == NULL) {
+		xasprintf(cause, "invalid JSON at line %d: %s",
+		    *line + jerr.line - 1, jerr.text);
+		return (NULL);
+	}
+	s = buf + *pos;
+	e = s + jerr.position;
+	while ((s = memchr(s, '\n', (size_t)(e - s))) != NULL) {
+		(*line)++;
+		s++;
+	}
+	*pos += (size_t)jerr.position;
+	return (v);
+}
+
+/* The entries of the array at *pos, each converted and handed on. */
+static int
+csl_json_entries(struct csl_parser *p, const char *buf, size_t len,
+    size_t *pos, int *line, char **cause)
+{
+	json_t	*e, *row;
+	char	*txt, c;
+	size_t	 i;
+
+	(*pos)++;
+	if (csl_json_peek(buf, len, pos, line) == ']') {
+		(*pos)++;
+		return (0);
+	}
+	for (i = 0;; i++) {
+		csl_json_ws(buf, len, pos, line);
+		if ((e = csl_json_value(buf, len, pos, line, cause)) == NULL)
+			return (-1);
+		row = csl_party(p, e, i, &txt, cause);
+		json_decref(e);
+		if (row == NULL || csl_emit(p, row, txt, cause) != 0)
+			return (-1);
+		c = csl_json_peek(buf, len, pos, line);
+		(*pos)++;
+		if (c == ']')
+			return (0);
+		if (c != ',')
+			return (csl_json_expected(*line, "',' or ']'", cause));
+	}
+}
+
+/*
+ * The members of the object at *pos (after its '{'): "results" streamed as
+ * entries, the others decoded and dropped. *found is 1 when "results" was
+ * an array.
+ */
+static int
+csl_json_members(struct csl_parser *p, const char *buf, size_t len,
+    size_t *pos, int *line, int *found, char **cause)
+{
+	json_t	*k, *v;
+	int	 rc = 0, results;
+	char	 c;
+
+	for (;;) {
+		if (csl_json_peek(buf, len, pos, line) != '"')
+			return (csl_json_expected(*line, "string", cause));
+		if ((k = csl_json_value(buf, len, pos, line, cause)) == NULL)
+			return (-1);
+		results = strcmp(json_string_value(k), "results") == 0;
+		json_decref(k);
+		if (csl_json_peek(buf, len, pos, line) != ':')
+			return (csl_json_expected(*line, "':'", cause));
+		(*pos)++;
+		c = csl_json_peek(buf, len, pos, line);
+		if (results && *found != 0) {
+			xasprintf(cause, "line %d: \"results\" given twice",
+			    *line);
+			return (-1);
+		}
+		if (results && c == '[') {
+			*found = 1;
+			rc = csl_json_entries(p, buf, len, pos, line, cause);
+		} else {
+			if (results)
+				*found = -1;	/* not an array */
+			if ((v = csl_json_value(buf, len, pos, line,
+			    cause)) == NULL)
+				return (-1);
+			json_decref(v);
+		}
+		if (rc != 0)
+			return (-1);
+		c = csl_json_peek(buf, len, pos, line);
+		(*pos)++;
+		if (c == '}')
+			return (0);
+		if (c != ',')
+			return (csl_json_expected(*line, "',' or '}'", cause));
+	}
+}
+
+/*
+ * Parse the JSON form into p's rows, an entry at a time: the document's
+ * frame ({"results": [...], ...} or a bare array) is walked here and each
+ * entry decoded alone, so rows flow while the rest is read and the whole
+ * tree is never held. Every other member is decoded too: the file must be
+ * valid JSON throughout.
+ */
 static int
 csl_parse_json_into(struct csl_parser *p, const char *buf, size_t len,
     char **cause)
 {
-	json_t		*doc, *arr, *row, *e;
+	json_t		*v;
 	json_error_t	 jerr;
-	size_t		 i;
-	char		*txt;
+	size_t		 pos = 0;
+	int		 line = 1, found = 0;
+	char		 c;
 
-	if ((doc = json_loadb(buf, len, 0, &jerr)) == NULL) {
-		xasprintf(cause, "invalid JSON at line %d: %s", jerr.line,
-		    jerr.text);
-		return (-1);
-	}
-	arr = json_is_array(doc) ? doc : json_object_get(doc, "results");
-	if (!json_is_array(arr)) {
-		xasprintf(cause, "no \"results\" array: not a consolidated "
-		    "screening list");
-		json_decref(doc);
-		return (-1);
-	}
-	json_array_foreach(arr, i, e) {
-		if ((row = csl_party(p, e, i, &txt, cause)) == NULL ||
-		    csl_emit(p, row, txt, cause) != 0) {
-			json_decref(doc);
+	c = csl_json_peek(buf, len, &pos, &line);
+	if (c == '[') {
+		if (csl_json_entries(p, buf, len, &pos, &line, cause) != 0)
+			return (-1);
+		found = 1;
+	} else if (c == '{') {
+		pos++;
+		if (csl_json_peek(buf, len, &pos, &line) == '}')
+			pos++;
+		else if (csl_json_members(p, buf, len, &pos, &line, &found,
+		    cause) != 0)
+			return (-1);
+	} else {
+		/* Not an object or array: jansson says what is wrong. */
+		if ((v = json_loadb(buf, len, 0, &jerr)) == NULL) {
+			xasprintf(cause, "invalid JSON at line %d: %s",
+			    jerr.line, jerr.text);
 			return (-1);
 		}
+		json_decref(v);
 	}
-	json_decref(doc);
+	csl_json_ws(buf, len, &pos, &line);
+	if (pos < len)
+		return (csl_json_expected(line, "end of file", cause));
+	if (found != 1) {
+		xasprintf(cause, "no \"results\" array: not a consolidated "
+		    "screening list");
+		return (-1);
+	}
 	if (p->n == 0) {
 		xasprintf(cause, "the list has no parties");
 		return (-1);

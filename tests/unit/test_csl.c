@@ -156,6 +156,45 @@ test_csl_csv_parses_rows(void **state)
 	json_decref(rows);
 }
 
+/* The document's frame is walked around the entries: members before and
+ * after "results" (trade.gov puts "sources_used" and "total" first), scalar
+ * members, white space, a bare array; the rows are the entries in order. */
+static void
+test_csl_json_frame_streams_entries(void **state)
+{
+	static const struct {
+		const char	*buf;
+		size_t		 rows;
+	} cases[] = {
+		{ "{\"sources_used\": [{\"source\": \"x\"}], \"total\": 2,"
+		  "\"results\": [" CSL_ENTRY ",\n" CSL_ENTRY "],"
+		  "\"search_performed_at\": null, \"ok\":true}", 2 },
+		{ "\n  {  \"results\"  :  [  " CSL_ENTRY "  ]  }  \n", 1 },
+		{ "{\"total\":1,\"results\":[" CSL_ENTRY "],\"n\":-1.5e3}", 1 },
+		{ "[" CSL_ENTRY "]", 1 },
+		{ "\xef\xbb\xbf{\"results\": [" CSL_ENTRY "]}", 1 },
+	};
+	size_t	 i;
+	json_t	*rows;
+	char	*cause;
+
+	(void)state;
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		cause = NULL;
+		rows = csl_parse(cases[i].buf, strlen(cases[i].buf), &cause);
+		if (rows == NULL)
+			fail_msg("case %zu: %s", i, cause);
+		assert_int_equal(json_array_size(rows), cases[i].rows);
+		assert_string_equal(row_str(rows, 0, "name"),
+		    "Acme Export Ltd");
+		/* The same hash as the entry alone (content_hash test). */
+		assert_string_equal(row_str(rows, 0, "content_hash"),
+		    "4e0b8c817f9decd7d4bd6b9b1a08eda3e2ac980a1df2e7f6f9a65c87"
+		    "26f090e3");
+		json_decref(rows);
+	}
+}
+
 /* Bad files are refused with where: the line of a JSON syntax error, the
  * party's number, the CSV line. */
 static void
@@ -180,6 +219,24 @@ test_csl_bad_files_say_where(void **state)
 		{ "source,name\n", "no parties" },
 		{ "source,name\n\"Entity List (EL),Acme\n",
 		  "line 2" },
+		/* The frame around the entries is read as it streams. */
+		{ "{\"total\": 1,\n\"results\": [" CSL_ENTRY "]\n,}",
+		  "invalid JSON at line 3: string expected" },
+		{ "{\"results\": [" CSL_ENTRY "]}\n x", "invalid JSON at line "
+		  "2: end of file expected" },
+		{ "{\"results\": [" CSL_ENTRY " " CSL_ENTRY "]}",
+		  "',' or ']' expected" },
+		{ "{\"results\": [" CSL_ENTRY "] \"total\": 1}",
+		  "',' or '}' expected" },
+		{ "{\"results\" [" CSL_ENTRY "]}", "':' expected" },
+		{ "{\"results\": [" CSL_ENTRY "],\n\"results\": []}",
+		  "line 2: \"results\" given twice" },
+		{ "{\"results\": {\"name\": \"A\"}}", "no \"results\" array" },
+		{ "{\"results\": [" CSL_ENTRY "],\n\n\"total\": tru}",
+		  "invalid JSON at line 3" },
+		{ "{\"results\": [" CSL_ENTRY ",\n{\"name\": \"A\"}", "party 2" },
+		{ "{\"results\": [" CSL_ENTRY, "invalid JSON" },
+		{ "{}", "no \"results\" array" },
 	};
 	size_t	 i;
 	json_t	*rows;
@@ -233,6 +290,7 @@ main(void)
 		cmocka_unit_test(test_csl_content_hash_follows_content),
 		cmocka_unit_test(test_csl_duplicate_entries_get_suffixes),
 		cmocka_unit_test(test_csl_csv_parses_rows),
+		cmocka_unit_test(test_csl_json_frame_streams_entries),
 		cmocka_unit_test(test_csl_bad_files_say_where),
 		cmocka_unit_test(test_csl_fixture_parses),
 	};
