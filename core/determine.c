@@ -46,6 +46,7 @@ struct det {
 	bool			 counted;
 	double			 tpp, pd;
 	enum tv			 published;	/* on as_of */
+	struct rs_cand		 cand;		/* rules that may apply */
 };
 
 /* Append a note unless the same sentence is already there. */
@@ -486,8 +487,10 @@ det_requirements(struct det *dt, enum rs_layer layer, const char *eccn,
 	int			 prank = -1, arank = -1;
 
 	facts_set_str(dt->facts, "eccn", eccn != NULL ? eccn : "");
-	for (i = 0; i < dt->rs->nreqs; i++) {
-		r = &dt->rs->reqs[i];
+	ruleset_req_candidates(dt->rs, dt->c->kind, eccn, dt->facts,
+	    &dt->cand);
+	for (i = 0; i < dt->cand.n; i++) {
+		r = &dt->rs->reqs[dt->cand.v[i]];
 		if (r->item != NULL && strcmp(r->item, dt->item) != 0)
 			continue;
 		if (!ruleset_in_force(dt->rs, &r->m, dt->d, layer))
@@ -603,8 +606,9 @@ det_classify(struct det *dt, enum rs_layer layer, struct det_alt *alts,
 	size_t			 i, n = 0;
 
 	facts_unset(dt->facts, "eccn");
-	for (i = 0; i < dt->rs->nclasses; i++) {
-		c = &dt->rs->classes[i];
+	ruleset_class_candidates(dt->rs, dt->c->kind, dt->facts, &dt->cand);
+	for (i = 0; i < dt->cand.n; i++) {
+		c = &dt->rs->classes[dt->cand.v[i]];
 		if (strcmp(c->item, dt->item) != 0 ||
 		    !ruleset_in_force(dt->rs, &c->m, dt->d, layer))
 			continue;
@@ -633,41 +637,76 @@ det_classify(struct det *dt, enum rs_layer layer, struct det_alt *alts,
 }
 
 /* Margins to every number a classification or requirement compares. */
+#define DET_MARGIN_SCAN	8
 struct det_margins {
 	struct det	*dt;
 	json_t		*out;
 	const char	*rule;
+	json_t		*seen;	/* "key\037rule" of long rule lists */
 };
 
-/* Record one threshold a rule compares a known fact with. */
-static void
-det_margin_cb(const char *fact, const char *op, double thr, void *arg)
+/* Was rule already listed under key? Remembers it if not. */
+static bool
+det_margin_seen(struct det_margins *dm, const char *key, const char *rule)
 {
-	struct det_margins	*dm = arg;
-	json_t			*m, *rules;
-	char			 key[96], num[32], *e;
-	double			 v;
+	char	*k;
+	bool	 seen;
 
-	if (!facts_get_num(dm->dt->facts, fact, &v))
-		return;
-	snprintf(num, sizeof num, "%g", thr);
-	if ((e = strstr(num, "e+")) != NULL)
-		memmove(e + 1, e + 2, strlen(e + 2) + 1);
-	snprintf(key, sizeof key, "%s_%s", fact, num);
-	if ((m = json_object_get(dm->out, key)) == NULL) {
-		m = json_pack("{s:s, s:f, s:f, s:f, s:b, s:[]}", "fact", fact,
-		    "value", v, "threshold", thr, "margin", v - thr,
-		    "at_or_above", v >= thr, "rules");
-		json_object_set_new(dm->out, key, m);
-	}
-	rules = json_object_get(m, "rules");
-	for (size_t i = 0; i < json_array_size(rules); i++) {
-		if (strcmp(json_string_value(json_array_get(rules, i)),
+	xasprintf(&k, "%s\037%s", key, rule);
+	seen = json_object_get(dm->seen, k) != NULL;
+	if (!seen)
+		json_object_set_new(dm->seen, k, json_true());
+	free(k);
+	return (seen);
+}
+
+/* Record the thresholds (precompiled per rule) a rule compares known facts with. */
+static void
+det_margin_rule(struct det_margins *dm, const struct rs_thr *thr, size_t n)
+{
+	json_t		*m, *rules, *last;
+	double		 v;
+	size_t		 i, j, k;
+	bool		 seen;
+
+	for (i = 0; i < n; i++) {
+		if (!facts_get_num(dm->dt->facts, thr[i].fact, &v))
+			continue;
+		if ((m = json_object_get(dm->out, thr[i].key)) == NULL) {
+			m = json_pack("{s:s, s:f, s:f, s:f, s:b, s:[]}", "fact",
+			    thr[i].fact, "value", v, "threshold",
+			    thr[i].value, "margin", v - thr[i].value,
+			    "at_or_above", v >= thr[i].value, "rules");
+			json_object_set_new(dm->out, thr[i].key, m);
+		}
+		rules = json_object_get(m, "rules");
+		k = json_array_size(rules);
+		/* A rule's thresholds come together: the last is the usual. */
+		last = k > 0 ? json_array_get(rules, k - 1) : NULL;
+		if (last != NULL && strcmp(json_string_value(last),
 		    dm->rule) == 0)
-			return;
+			continue;
+		if (k < DET_MARGIN_SCAN) {
+			seen = false;
+			for (j = 0; j < k && !seen; j++)
+				seen = strcmp(json_string_value(
+				    json_array_get(rules, j)), dm->rule) == 0;
+			if (!seen)
+				json_array_append_new(rules,
+				    json_string(dm->rule));
+			continue;
+		}
+		/* Long lists (many rules share a threshold): a set. */
+		if (dm->seen == NULL)
+			dm->seen = json_object();
+		if (k == DET_MARGIN_SCAN) {
+			for (j = 0; j < k; j++)
+				det_margin_seen(dm, thr[i].key,
+				    json_string_value(json_array_get(rules, j)));
+		}
+		if (!det_margin_seen(dm, thr[i].key, dm->rule))
+			json_array_append_new(rules, json_string(dm->rule));
 	}
-	json_array_append_new(rules, json_string(dm->rule));
-	(void)op;
 }
 
 /* Margins to every number the rules in force compare. */
@@ -679,32 +718,35 @@ det_margins(struct det *dt)
 
 	dm.dt = dt;
 	dm.out = json_object();
+	dm.seen = NULL;
 	for (i = 0; i < dt->rs->nclasses; i++) {
 		const struct rs_class *c = &dt->rs->classes[i];
 
-		if (strcmp(c->item, dt->item) != 0 ||
+		if (c->nthr == 0 || strcmp(c->item, dt->item) != 0 ||
 		    !date_in(dt->d, c->m.from, c->m.to))
 			continue;
 		dm.rule = c->m.id;
-		pred_walk_thresholds(c->when, det_margin_cb, &dm);
+		det_margin_rule(&dm, c->thr, c->nthr);
 	}
 	for (i = 0; i < dt->rs->npolicies; i++) {
 		const struct rs_policy *p = &dt->rs->policies[i];
 
-		if (!date_in(dt->d, p->m.from, p->m.to))
+		if (p->nthr == 0 || !date_in(dt->d, p->m.from, p->m.to))
 			continue;
 		dm.rule = p->m.id;
-		pred_walk_thresholds(p->when, det_margin_cb, &dm);
+		det_margin_rule(&dm, p->thr, p->nthr);
 	}
 	for (i = 0; i < dt->rs->nreqs; i++) {
 		const struct rs_req *r = &dt->rs->reqs[i];
 
-		if ((r->item != NULL && strcmp(r->item, dt->item) != 0) ||
+		if (r->nthr == 0 || (r->item != NULL &&
+		    strcmp(r->item, dt->item) != 0) ||
 		    !date_in(dt->d, r->m.from, r->m.to))
 			continue;
 		dm.rule = r->m.id;
-		pred_walk_thresholds(r->when, det_margin_cb, &dm);
+		det_margin_rule(&dm, r->thr, r->nthr);
 	}
+	json_decref(dm.seen);
 	return (dm.out);
 }
 
@@ -1242,5 +1284,6 @@ determine(const struct ruleset *rs, const struct check *c)
 	outcome_clear(&lr[1].o);
 	model_count_clear(&dt.count);
 	facts_free(dt.facts);
+	rs_cand_free(&dt.cand);
 	return (v);
 }

@@ -152,6 +152,7 @@ struct ruleset *ruleset_from_text(const char *, size_t, const char *,
 	     char **) MUSTCHECK;	/* parses with JSON_DECODE_INT_AS_REAL */
 void	 ruleset_ref(struct ruleset *);
 void	 ruleset_unref(struct ruleset *);
+void	 ruleset_set_indexed(struct ruleset *, bool);	/* false: walk all */
 const char *ruleset_version(const struct ruleset *);
 int	 ruleset_group_member(const struct ruleset *, const char *,
 	     const char *, ear_date);

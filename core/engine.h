@@ -55,11 +55,20 @@ struct rs_eccns {		/* ECCN prefixes; any when !set */
 	size_t		 n;
 };
 
+/* A threshold a rule compares a fact with, for the margins. */
+struct rs_thr {
+	const char	*fact;
+	double		 value;
+	char		 key[64];	/* "tpp_4800": the margins member */
+};
+
 struct rs_class {
 	const char	*eccn;
 	const char	*item;
 	int		 precedence;
 	struct pred	*when;
+	struct rs_thr	*thr;		/* the thresholds of when */
+	size_t		 nthr;
 	struct rs_meta	 m;
 };
 
@@ -73,6 +82,8 @@ struct rs_req {
 	const char	*effect;	/* license, needs_review */
 	bool		 exceptions;
 	const char	*review_policy;
+	struct rs_thr	*thr;
+	size_t		 nthr;
 	struct rs_meta	 m;
 };
 
@@ -83,6 +94,8 @@ struct rs_policy {
 	struct pred	*when;
 	const char	*policy;
 	const json_t	*conditions;
+	struct rs_thr	*thr;
+	size_t		 nthr;
 	struct rs_meta	 m;
 };
 
@@ -100,6 +113,44 @@ struct rs_posture {
 	const char	*target;
 	bool		 enforced;	/* false: not_enforced */
 	struct rs_meta	 m;
+};
+
+/*
+ * An index of one table's rules (positions in the table) by guard, built
+ * once per snapshot: the candidates of a check are the unguarded rules,
+ * those whose "in" lists the check's value of the fact (all of them when
+ * the fact is absent) and those whose lower bound the fact's value reaches.
+ * Requirements are also indexed by the ECCN prefixes they name.
+ */
+struct rs_ix_str {
+	const char	*fact;
+	const char	*value;
+	uint32_t	 rule;
+};
+struct rs_ix_num {
+	const char	*fact;
+	double		 min;
+	bool		 strict;
+	uint32_t	 rule;
+};
+struct rs_ix_eccn {
+	const char	*prefix;
+	uint32_t	 rule;
+};
+struct rs_ix {
+	uint32_t	 	*plain;		/* unguarded */
+	size_t			 nplain;
+	struct rs_ix_str	*str;		/* by fact, value (no case) */
+	size_t			 nstr;
+	struct rs_ix_num	*num;		/* by fact, min */
+	size_t			 nnum;
+	struct rs_ix_eccn	*eccn;		/* by prefix (no case) */
+	size_t			 neccn;
+};
+struct rs_cand {		/* candidate positions, ascending */
+	uint32_t	*v;
+	size_t		 n;
+	size_t		 cap;
 };
 
 struct ruleset {
@@ -123,6 +174,13 @@ struct ruleset {
 	size_t			 nexceptions;
 	struct rs_posture	*postures;
 	size_t			 npostures;
+
+	/* Indexes, built once by ruleset_from_json(). */
+	bool			 indexed;	/* false: walk every rule */
+	struct rs_ix		 class_ix[2];	/* by enum item_kind */
+	struct rs_ix		 req_ix[2];
+	const struct rs_group	**groups_by_cc;	/* by country (no case) */
+	const struct rs_posture	**postures_by_target;
 };
 
 /* pred.c: moving names between sets. */
@@ -136,6 +194,18 @@ void	 pred_absent_known(const struct pred *, const struct facts *,
 typedef void (*pred_threshold_cb)(const char *, const char *, double, void *);
 void	 pred_walk_thresholds(const struct pred *, pred_threshold_cb, void *);
 
+/* pred.c: a necessary condition of a predicate, for the rule indexes. */
+enum pred_guard_kind { GUARD_NONE, GUARD_IN, GUARD_MIN };
+struct pred_guard {
+	enum pred_guard_kind	 kind;
+	const char		*fact;		/* borrowed from the pred */
+	const char		**values;	/* GUARD_IN: string literals */
+	size_t			 nvalues;
+	double			 min;		/* GUARD_MIN: fact >= min */
+	bool			 strict;	/* fact > min */
+};
+void	 pred_guard(const struct pred *, struct pred_guard *);
+
 /* The two layers of docs/ruleset.md, "Determination". */
 enum rs_layer { LAYER_ENFORCED, LAYER_TEXT };
 
@@ -144,6 +214,11 @@ bool	 ruleset_in_force(const struct ruleset *, const struct rs_meta *,
 const struct rs_posture *ruleset_posture(const struct ruleset *,
 	     const struct rs_meta *, ear_date);
 bool	 ruleset_eccns_match(const struct rs_eccns *, const char *);
+void	 ruleset_class_candidates(const struct ruleset *, enum item_kind,
+	     const struct facts *, struct rs_cand *);
+void	 ruleset_req_candidates(const struct ruleset *, enum item_kind,
+	     const char *, const struct facts *, struct rs_cand *);
+void	 rs_cand_free(struct rs_cand *);
 const struct rs_source *ruleset_source(const struct ruleset *, const char *);
 
 /* request.c: the decoded request. Strings are owned. */

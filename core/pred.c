@@ -1043,3 +1043,67 @@ pred_absent_known(const struct pred *p, const struct facts *f,
 	if (p->op == P_KNOWN && facts_find(f, p->fact) == NULL)
 		strset_add(missing, p->fact);
 }
+
+/* The guard of one predicate node, if it is a comparison or an "in". */
+static bool
+pred_guard_node(const struct pred *p, struct pred_guard *g)
+{
+	size_t	 i;
+
+	if (p->op == P_IN) {
+		g->kind = GUARD_IN;
+		g->fact = p->fact;
+		g->values = xcalloc(p->nvalues + 1, sizeof *g->values);
+		g->nvalues = 0;
+		for (i = 0; i < p->nvalues; i++) {
+			/* Other literals never equal a string fact. */
+			if (p->values[i]->type == E_STR)
+				g->values[g->nvalues++] = p->values[i]->s;
+		}
+		return (true);
+	}
+	if ((p->op == P_GE || p->op == P_GT) && p->expr != NULL &&
+	    p->expr->type == E_NUM) {
+		g->kind = GUARD_MIN;
+		g->fact = p->fact;
+		g->min = p->expr->num;
+		g->strict = p->op == P_GT;
+		return (true);
+	}
+	return (false);
+}
+
+/*
+ * A necessary condition of p for the rule indexes of ruleset.c: p is false
+ * whenever the guard's fact is known and fails it (a string not among the
+ * values of an "in", a number below the bound of a "ge"/"gt"). Taken from
+ * p itself or a conjunct of a top-level "all", an "in" preferred. When the
+ * fact is absent p may be unknown, so an index must keep the rule then.
+ * GUARD_NONE when p has none; g->values is the caller's to free.
+ */
+void
+pred_guard(const struct pred *p, struct pred_guard *g)
+{
+	struct pred_guard	 num;
+	size_t			 i;
+	bool			 have_num = false;
+
+	memset(g, 0, sizeof *g);
+	memset(&num, 0, sizeof num);
+	g->kind = GUARD_NONE;
+	if (p->op != P_ALL) {
+		if (!pred_guard_node(p, g))
+			g->kind = GUARD_NONE;
+		return;
+	}
+	for (i = 0; i < p->nkids; i++) {
+		if (p->kids[i]->op == P_IN) {
+			pred_guard_node(p->kids[i], g);
+			return;
+		}
+		if (!have_num && pred_guard_node(p->kids[i], &num))
+			have_num = true;
+	}
+	if (have_num)
+		*g = num;
+}

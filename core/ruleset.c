@@ -6,6 +6,7 @@
  */
 #include <ctype.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -205,20 +206,41 @@ rs_policy_cmp(const void *a, const void *b)
 	return (x->m.json < y->m.json ? -1 : x->m.json > y->m.json);
 }
 
+/* Free an index. */
+static void
+rs_ix_free(struct rs_ix *ix)
+{
+	free(ix->plain);
+	free(ix->str);
+	free(ix->num);
+	free(ix->eccn);
+	memset(ix, 0, sizeof *ix);
+}
+
 /* Free everything a ruleset owns. */
 static void
 ruleset_free(struct ruleset *rs)
 {
 	size_t	 i;
 
-	for (i = 0; i < rs->nclasses; i++)
+	for (i = 0; i < 2; i++) {
+		rs_ix_free(&rs->class_ix[i]);
+		rs_ix_free(&rs->req_ix[i]);
+	}
+	free(rs->groups_by_cc);
+	free(rs->postures_by_target);
+	for (i = 0; i < rs->nclasses; i++) {
 		pred_free(rs->classes[i].when);
+		free(rs->classes[i].thr);
+	}
 	for (i = 0; i < rs->nreqs; i++) {
+		free(rs->reqs[i].thr);
 		pred_free(rs->reqs[i].when);
 		free(rs->reqs[i].when_text);
 		free(rs->reqs[i].eccns.v);
 	}
 	for (i = 0; i < rs->npolicies; i++) {
+		free(rs->policies[i].thr);
 		pred_free(rs->policies[i].when);
 		free(rs->policies[i].eccns.v);
 	}
@@ -453,6 +475,400 @@ ruleset_load_rules(struct ruleset *rs, char **cause)
 	return (0);
 }
 
+/* Index entries by fact, then value without case, then position. */
+static int
+rs_ix_str_cmp(const void *a, const void *b)
+{
+	const struct rs_ix_str	*x = a, *y = b;
+	int			 c;
+
+	if ((c = strcmp(x->fact, y->fact)) != 0)
+		return (c);
+	if ((c = strcasecmp(x->value, y->value)) != 0)
+		return (c);
+	return (x->rule < y->rule ? -1 : x->rule > y->rule);
+}
+
+/* Index entries by fact, then lower bound. */
+static int
+rs_ix_num_cmp(const void *a, const void *b)
+{
+	const struct rs_ix_num	*x = a, *y = b;
+	int			 c;
+
+	if ((c = strcmp(x->fact, y->fact)) != 0)
+		return (c);
+	if (x->min != y->min)
+		return (x->min < y->min ? -1 : 1);
+	return (x->rule < y->rule ? -1 : x->rule > y->rule);
+}
+
+/* Index entries by ECCN prefix without case. */
+static int
+rs_ix_eccn_cmp(const void *a, const void *b)
+{
+	const struct rs_ix_eccn	*x = a, *y = b;
+	int			 c;
+
+	if ((c = strcasecmp(x->prefix, y->prefix)) != 0)
+		return (c);
+	return (x->rule < y->rule ? -1 : x->rule > y->rule);
+}
+
+/* Add rule pos to an index under its predicate's guard. */
+static void
+rs_ix_add(struct rs_ix *ix, const struct pred *when, uint32_t pos)
+{
+	struct pred_guard	 g;
+	size_t			 i;
+
+	pred_guard(when, &g);
+	switch (g.kind) {
+	case GUARD_IN:
+		ix->str = xreallocarray(ix->str, ix->nstr + g.nvalues,
+		    sizeof *ix->str);
+		for (i = 0; i < g.nvalues; i++) {
+			ix->str[ix->nstr].fact = g.fact;
+			ix->str[ix->nstr].value = g.values[i];
+			ix->str[ix->nstr++].rule = pos;
+		}
+		free(g.values);
+		break;
+	case GUARD_MIN:
+		ix->num = xreallocarray(ix->num, ix->nnum + 1,
+		    sizeof *ix->num);
+		ix->num[ix->nnum].fact = g.fact;
+		ix->num[ix->nnum].min = g.min;
+		ix->num[ix->nnum].strict = g.strict;
+		ix->num[ix->nnum++].rule = pos;
+		break;
+	default:
+		ix->plain = xreallocarray(ix->plain, ix->nplain + 1,
+		    sizeof *ix->plain);
+		ix->plain[ix->nplain++] = pos;
+		break;
+	}
+}
+
+/* Sort an index's entries for lookups. */
+static void
+rs_ix_sort(struct rs_ix *ix)
+{
+	if (ix->nstr > 0)
+		qsort(ix->str, ix->nstr, sizeof *ix->str, rs_ix_str_cmp);
+	if (ix->nnum > 0)
+		qsort(ix->num, ix->nnum, sizeof *ix->num, rs_ix_num_cmp);
+	if (ix->neccn > 0)
+		qsort(ix->eccn, ix->neccn, sizeof *ix->eccn, rs_ix_eccn_cmp);
+}
+
+/* Does a rule's item admit checks of kind k (NULL admits any)? */
+static bool
+rs_item_is(const char *item, enum item_kind k)
+{
+	if (item == NULL)
+		return (true);
+	return (strcmp(item, k == ITEM_CHIP ? "chip" : "model") == 0);
+}
+
+/* Record one threshold of a rule's predicate (pred_walk_thresholds). */
+static void
+rs_thr_cb(const char *fact, const char *op, double v, void *arg)
+{
+	struct {
+		struct rs_thr	**thr;
+		size_t		 *n;
+	}		*a = arg;
+	struct rs_thr	*t;
+	char		 num[32], *e;
+
+	(void)op;
+	*a->thr = xreallocarray(*a->thr, *a->n + 1, sizeof **a->thr);
+	t = &(*a->thr)[(*a->n)++];
+	t->fact = fact;
+	t->value = v;
+	/* The margins member: "%g" without the '+' of the exponent. */
+	snprintf(num, sizeof num, "%g", v);
+	if ((e = strstr(num, "e+")) != NULL)
+		memmove(e + 1, e + 2, strlen(e + 2) + 1);
+	snprintf(t->key, sizeof t->key, "%s_%s", fact, num);
+}
+
+/* The thresholds of a predicate, in walk order. */
+static void
+rs_thresholds(const struct pred *when, struct rs_thr **thr, size_t *n)
+{
+	struct {
+		struct rs_thr	**thr;
+		size_t		 *n;
+	}	a = { thr, n };
+
+	*thr = NULL;
+	*n = 0;
+	pred_walk_thresholds(when, rs_thr_cb, &a);
+}
+
+/* Groups by country, without case. */
+static int
+rs_group_cc_cmp(const void *a, const void *b)
+{
+	const struct rs_group	*x = *(const struct rs_group *const *)a;
+	const struct rs_group	*y = *(const struct rs_group *const *)b;
+	int			 c;
+
+	if ((c = strcasecmp(x->country, y->country)) != 0)
+		return (c);
+	return (x < y ? -1 : x > y);
+}
+
+/* Postures by target, then table order. */
+static int
+rs_posture_cmp(const void *a, const void *b)
+{
+	const struct rs_posture	*x = *(const struct rs_posture *const *)a;
+	const struct rs_posture	*y = *(const struct rs_posture *const *)b;
+	int			 c;
+
+	if ((c = strcmp(x->target, y->target)) != 0)
+		return (c);
+	return (x < y ? -1 : x > y);
+}
+
+/*
+ * Build the indexes of a compiled ruleset, so that a check touches the
+ * rules that can apply to it, not every rule (issue #9).
+ */
+static void
+ruleset_index(struct ruleset *rs)
+{
+	struct rs_ix	*ix;
+	size_t		 i, j;
+	int		 k;
+
+	for (i = 0; i < rs->nclasses; i++)
+		rs_thresholds(rs->classes[i].when, &rs->classes[i].thr,
+		    &rs->classes[i].nthr);
+	for (i = 0; i < rs->nreqs; i++)
+		rs_thresholds(rs->reqs[i].when, &rs->reqs[i].thr,
+		    &rs->reqs[i].nthr);
+	for (i = 0; i < rs->npolicies; i++)
+		rs_thresholds(rs->policies[i].when, &rs->policies[i].thr,
+		    &rs->policies[i].nthr);
+	for (k = ITEM_CHIP; k <= ITEM_MODEL; k++) {
+		ix = &rs->class_ix[k];
+		for (i = 0; i < rs->nclasses; i++) {
+			if (rs_item_is(rs->classes[i].item, k))
+				rs_ix_add(ix, rs->classes[i].when, (uint32_t)i);
+		}
+		rs_ix_sort(ix);
+		ix = &rs->req_ix[k];
+		for (i = 0; i < rs->nreqs; i++) {
+			const struct rs_req *r = &rs->reqs[i];
+
+			if (!rs_item_is(r->item, k))
+				continue;
+			if (!r->eccns.set) {
+				rs_ix_add(ix, r->when, (uint32_t)i);
+				continue;
+			}
+			ix->eccn = xreallocarray(ix->eccn, ix->neccn +
+			    r->eccns.n, sizeof *ix->eccn);
+			for (j = 0; j < r->eccns.n; j++) {
+				ix->eccn[ix->neccn].prefix = r->eccns.v[j];
+				ix->eccn[ix->neccn++].rule = (uint32_t)i;
+			}
+		}
+		rs_ix_sort(ix);
+	}
+	rs->groups_by_cc = xcalloc(rs->ngroups + 1, sizeof *rs->groups_by_cc);
+	for (i = 0; i < rs->ngroups; i++)
+		rs->groups_by_cc[i] = &rs->groups[i];
+	qsort(rs->groups_by_cc, rs->ngroups, sizeof *rs->groups_by_cc,
+	    rs_group_cc_cmp);
+	rs->postures_by_target = xcalloc(rs->npostures + 1,
+	    sizeof *rs->postures_by_target);
+	for (i = 0; i < rs->npostures; i++)
+		rs->postures_by_target[i] = &rs->postures[i];
+	qsort(rs->postures_by_target, rs->npostures,
+	    sizeof *rs->postures_by_target, rs_posture_cmp);
+	rs->indexed = true;
+}
+
+/* Append a position to a candidate list. */
+static void
+rs_cand_add(struct rs_cand *c, uint32_t pos)
+{
+	if (c->n == c->cap) {
+		c->cap = c->cap > 0 ? c->cap * 2 : 32;
+		c->v = xreallocarray(c->v, c->cap, sizeof *c->v);
+	}
+	c->v[c->n++] = pos;
+}
+
+/* Positions ascending. */
+static int
+rs_pos_cmp(const void *a, const void *b)
+{
+	uint32_t	 x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return (x < y ? -1 : x > y);
+}
+
+/* Sort a candidate list into table order, without duplicates. */
+static void
+rs_cand_finish(struct rs_cand *c)
+{
+	size_t	 i, o;
+
+	if (c->n < 2)
+		return;
+	qsort(c->v, c->n, sizeof *c->v, rs_pos_cmp);
+	for (i = 1, o = 1; i < c->n; i++) {
+		if (c->v[i] != c->v[o - 1])
+			c->v[o++] = c->v[i];
+	}
+	c->n = o;
+}
+
+/* Free a candidate list's storage. */
+void
+rs_cand_free(struct rs_cand *c)
+{
+	free(c->v);
+	memset(c, 0, sizeof *c);
+}
+
+/* The guarded candidates of an index for these facts. */
+static void
+rs_ix_candidates(const struct rs_ix *ix, const struct facts *f,
+    struct rs_cand *c)
+{
+	const char	*fact, *v;
+	size_t		 i, j, lo, hi, mid;
+	double		 x;
+
+	for (i = 0; i < ix->nplain; i++)
+		rs_cand_add(c, ix->plain[i]);
+	for (i = 0; i < ix->nstr; i = j) {
+		fact = ix->str[i].fact;
+		for (j = i; j < ix->nstr && strcmp(ix->str[j].fact, fact) == 0;
+		    j++)
+			;
+		if (facts_type(f, fact) != FACT_STR) {
+			/* Absent (unknown) or not a string: keep them all. */
+			for (lo = i; lo < j; lo++)
+				rs_cand_add(c, ix->str[lo].rule);
+			continue;
+		}
+		v = facts_get_str(f, fact);
+		lo = i;
+		hi = j;
+		while (lo < hi) {
+			mid = lo + (hi - lo) / 2;
+			if (strcasecmp(ix->str[mid].value, v) < 0)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		for (; lo < j && strcasecmp(ix->str[lo].value, v) == 0; lo++)
+			rs_cand_add(c, ix->str[lo].rule);
+	}
+	for (i = 0; i < ix->nnum; i = j) {
+		fact = ix->num[i].fact;
+		for (j = i; j < ix->nnum && strcmp(ix->num[j].fact, fact) == 0;
+		    j++)
+			;
+		if (!facts_get_num(f, fact, &x)) {
+			for (lo = i; lo < j; lo++)
+				rs_cand_add(c, ix->num[lo].rule);
+			continue;
+		}
+		/* Ascending bounds: stop at the first the value misses. */
+		for (lo = i; lo < j && ix->num[lo].min <= x; lo++) {
+			if (!ix->num[lo].strict || x > ix->num[lo].min)
+				rs_cand_add(c, ix->num[lo].rule);
+		}
+	}
+}
+
+/* Every position of a table (the unindexed walk). */
+static void
+rs_cand_all(size_t n, struct rs_cand *c)
+{
+	size_t	 i;
+
+	for (i = 0; i < n; i++)
+		rs_cand_add(c, (uint32_t)i);
+}
+
+/*
+ * The classification rules that may hold for a check of kind k with these
+ * facts, in table (precedence) order: a superset of those not false.
+ */
+void
+ruleset_class_candidates(const struct ruleset *rs, enum item_kind k,
+    const struct facts *f, struct rs_cand *c)
+{
+	c->n = 0;
+	if (!rs->indexed) {
+		rs_cand_all(rs->nclasses, c);
+		return;
+	}
+	rs_ix_candidates(&rs->class_ix[k], f, c);
+	rs_cand_finish(c);
+}
+
+/*
+ * The requirements that may apply to a check of kind k classified eccn
+ * (NULL: none) with these facts, in table order: those naming no ECCN
+ * (by guard) and those naming a prefix of eccn at a '.'.
+ */
+void
+ruleset_req_candidates(const struct ruleset *rs, enum item_kind k,
+    const char *eccn, const struct facts *f, struct rs_cand *c)
+{
+	const struct rs_ix	*ix = &rs->req_ix[k];
+	size_t			 len, lo, hi, mid;
+	char			 pre[64];
+	const char		*p;
+
+	c->n = 0;
+	if (!rs->indexed) {
+		rs_cand_all(rs->nreqs, c);
+		return;
+	}
+	rs_ix_candidates(ix, f, c);
+	if (eccn != NULL && strlen(eccn) < sizeof pre) {
+		/* Each prefix of eccn ending at a '.' or at its end. */
+		for (p = eccn; ; p++) {
+			if (*p != '.' && *p != '\0')
+				continue;
+			len = (size_t)(p - eccn);
+			memcpy(pre, eccn, len);
+			pre[len] = '\0';
+			lo = 0;
+			hi = ix->neccn;
+			while (lo < hi) {
+				mid = lo + (hi - lo) / 2;
+				if (strcasecmp(ix->eccn[mid].prefix, pre) < 0)
+					lo = mid + 1;
+				else
+					hi = mid;
+			}
+			for (; lo < ix->neccn &&
+			    strcasecmp(ix->eccn[lo].prefix, pre) == 0; lo++)
+				rs_cand_add(c, ix->eccn[lo].rule);
+			if (*p == '\0')
+				break;
+		}
+	} else if (eccn != NULL) {
+		/* An ECCN longer than any prefix: test them all. */
+		for (lo = 0; lo < ix->neccn; lo++)
+			rs_cand_add(c, ix->eccn[lo].rule);
+	}
+	rs_cand_finish(c);
+}
+
 /*
  * Compile a rules document. The ruleset keeps its own copy of doc; version
  * names it in every verdict. NULL with *cause (naming the rule) on error.
@@ -475,6 +891,7 @@ ruleset_from_json(const json_t *doc, const char *version, char **cause)
 		ruleset_free(rs);
 		return (NULL);
 	}
+	ruleset_index(rs);
 	return (rs);
 }
 
@@ -500,6 +917,13 @@ ruleset_from_text(const char *text, size_t len, const char *version,
 	rs = ruleset_from_json(doc, version, cause);
 	json_decref(doc);
 	return (rs);
+}
+
+/* Use the indexes (the default) or walk every rule (tests compare both). */
+void
+ruleset_set_indexed(struct ruleset *rs, bool on)
+{
+	rs->indexed = on;
 }
 
 /* Take a reference (any thread). */
@@ -529,8 +953,28 @@ int
 ruleset_group_member(const struct ruleset *rs, const char *group,
     const char *cc, ear_date d)
 {
-	size_t	 i;
+	size_t	 i, lo, hi, mid;
 
+	if (rs->indexed) {
+		lo = 0;
+		hi = rs->ngroups;
+		while (lo < hi) {
+			mid = lo + (hi - lo) / 2;
+			if (strcasecmp(rs->groups_by_cc[mid]->country, cc) < 0)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		for (; lo < rs->ngroups &&
+		    strcasecmp(rs->groups_by_cc[lo]->country, cc) == 0; lo++) {
+			const struct rs_group *g = rs->groups_by_cc[lo];
+
+			if (strcmp(g->group, group) == 0 &&
+			    date_in(d, g->m.from, g->m.to))
+				return (1);
+		}
+		return (0);
+	}
 	for (i = 0; i < rs->ngroups; i++) {
 		const struct rs_group *g = &rs->groups[i];
 
@@ -569,8 +1013,31 @@ ruleset_posture(const struct ruleset *rs, const struct rs_meta *m,
     ear_date d)
 {
 	const struct rs_posture	*best = NULL;
-	size_t			 i;
+	size_t			 i, lo, hi, mid;
 
+	if (rs->indexed) {
+		lo = 0;
+		hi = rs->npostures;
+		while (lo < hi) {
+			mid = lo + (hi - lo) / 2;
+			if (strcmp(rs->postures_by_target[mid]->target,
+			    m->id) < 0)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		for (; lo < rs->npostures &&
+		    strcmp(rs->postures_by_target[lo]->target, m->id) == 0;
+		    lo++) {
+			const struct rs_posture *p = rs->postures_by_target[lo];
+
+			if (!date_in(d, p->m.from, p->m.to))
+				continue;
+			if (best == NULL || p->m.from >= best->m.from)
+				best = p;
+		}
+		return (best);
+	}
 	for (i = 0; i < rs->npostures; i++) {
 		const struct rs_posture *p = &rs->postures[i];
 
