@@ -119,6 +119,8 @@ struct ecfr_parser {
 	/* Section paragraphs "(a)(1)(i)". */
 	char		 plab[6][16];
 	int		 plev;
+
+	json_t		*cites;		/* every node's cite, as a set */
 };
 
 static void	 ecfr_fail(struct ecfr_parser *, int, const char *, ...)
@@ -272,6 +274,7 @@ ecfr_add_node(struct ecfr_parser *p, enum ecfr_kind kind, const char *path,
 	memset(n, 0, sizeof *n);
 	n->kind = kind;
 	n->cite = cite;
+	json_object_setn_new_nocheck(p->cites, cite, strlen(cite), json_true());
 	n->path = upath;
 	n->parent = parent != NULL ? xstrdup(parent) : NULL;
 	n->eccn = p->eccn != NULL ? xstrdup(p->eccn) : NULL;
@@ -1313,7 +1316,7 @@ ecfr_entry_start(struct ecfr_parser *p, const char *text, int line)
 		char	*cite;
 
 		xasprintf(&cite, "%s, %s", p->doc->cite_prefix, p->eccn);
-		if (ecfr_find(p->doc, cite) == NULL)
+		if (json_object_getn(p->cites, cite, strlen(cite)) == NULL)
 			p->doc->neccns++;
 		free(cite);
 	}
@@ -1657,6 +1660,7 @@ static void
 ecfr_text(void *arg, const char *s)
 {
 	struct ecfr_parser	*p = arg;
+	size_t			 n;
 
 	if (p->block_depth < 0)
 		return;
@@ -1667,19 +1671,23 @@ ecfr_text(void *arg, const char *s)
 			p->foot[p->nfoot++] = atoi(s);
 		return;
 	}
-	for (; *s != '\0'; s++) {
-		char	 c = *s;
-
-		if (c == '\r' || c == '\n' || c == '\t')
-			c = ' ';
-		if (c == ' ' && (p->text.len == 0 ||
-		    p->text.s[p->text.len - 1] == ' ' ||
-		    p->text.s[p->text.len - 1] == '\n' ||
-		    p->text.s[p->text.len - 1] == '^'))
+	while (*s != '\0') {
+		/* a run without white space goes as it is */
+		if ((n = strcspn(s, " \t\n\r")) > 0) {
+			sbuf_add(&p->text, s, n);
+			if (p->lead_depth >= 0)
+				sbuf_add(&p->lead, s, n);
+			s += n;
 			continue;
-		sbuf_add(&p->text, &c, 1);
+		}
+		s++;
+		if (p->text.len == 0 || p->text.s[p->text.len - 1] == ' ' ||
+		    p->text.s[p->text.len - 1] == '\n' ||
+		    p->text.s[p->text.len - 1] == '^')
+			continue;
+		sbuf_add(&p->text, " ", 1);
 		if (p->lead_depth >= 0)
-			sbuf_add(&p->lead, &c, 1);
+			sbuf_add(&p->lead, " ", 1);
 	}
 }
 
@@ -2157,7 +2165,10 @@ ecfr_parse(xmlTextReaderPtr r, const char *name, const char *date,
 		}
 		p.doc->date = xstrdup(date);
 	}
+	p.cites = json_object();
 	xmlsafe_read(r, &ecfr_ops, &p);
+	json_decref(p.cites);
+	p.cites = NULL;
 	if (p.error == NULL && p.doc->scope == NULL)
 		ecfr_fail(&p, 1, "no eCFR DIV element found");
 	if (p.error == NULL && p.ndivs != 0)
@@ -2350,9 +2361,17 @@ ecfr_exec(PGconn *conn, const char *sql, int n, const char *const *params,
 static void
 copy_field(struct sbuf *b, const char *s, bool last)
 {
+	size_t	 n;
+
 	if (s == NULL)
 		sbuf_add(b, "\\N", 2);
-	for (; s != NULL && *s != '\0'; s++) {
+	while (s != NULL) {
+		/* runs without a byte to escape are copied whole */
+		n = strcspn(s, "\\\t\n\r");
+		sbuf_add(b, s, n);
+		s += n;
+		if (*s == '\0')
+			break;
 		switch (*s) {
 		case '\\':
 			sbuf_add(b, "\\\\", 2);
@@ -2363,13 +2382,11 @@ copy_field(struct sbuf *b, const char *s, bool last)
 		case '\n':
 			sbuf_add(b, "\\n", 2);
 			break;
-		case '\r':
+		default:
 			sbuf_add(b, "\\r", 2);
 			break;
-		default:
-			sbuf_add(b, s, 1);
-			break;
 		}
+		s++;
 	}
 	sbuf_add(b, last ? "\n" : "\t", 1);
 }
