@@ -188,8 +188,7 @@ main(int argc, char **argv)
 			v = determine(rs, chk);
 			out = verdict_to_json(v, "0190f0f0-0000-7000-8000-"
 			    "000000000000");
-			s = json_dumps(out, JSON_COMPACT |
-			    JSON_REAL_PRECISION(15));
+			s = canon_dumps(out, NULL);	/* as eard replies */
 			free(s);
 			json_decref(out);
 			verdict_free(v);

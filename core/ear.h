@@ -384,6 +384,7 @@ struct canon_decision_fields {
 	const json_t	*response;
 };
 char	*canon_json(const json_t *);
+char	*canon_dumps(const json_t *, size_t *);	/* = jansson compact, fast */
 char	*canon_decision(const struct canon_decision_fields *);
 void	 canon_number(double, char [static 32]);
 

@@ -234,13 +234,17 @@ request_reply_json(struct request *r, int status, json_t *body)
 {
 	struct evbuffer	*buf;
 	char		*s;
+	size_t		 len = 0;
 
 	buf = evbuffer_new();
 	if (buf == NULL)
 		fatalx("out of memory");
-	/* 15 significant digits: a density of 19.45 prints as 19.45. */
-	s = body != NULL ? json_dumps(body, JSON_COMPACT | JSON_ENCODE_ANY |
-	    JSON_REAL_PRECISION(15)) : NULL;
+	/*
+	 * jansson's compact form with 15 significant digits (a density of
+	 * 19.45 prints as 19.45), written by canon_dumps() in a fraction of
+	 * json_dumps()'s time.
+	 */
+	s = body != NULL ? canon_dumps(body, &len) : NULL;
 	json_decref(body);
 	if (s == NULL) {
 		log_rwarnx(r->id, "could not encode a reply");
@@ -248,8 +252,9 @@ request_reply_json(struct request *r, int status, json_t *body)
 		s = xstrdup("{\"error\":{\"code\":\"internal_error\","
 		    "\"message\":\"could not encode the reply\","
 		    "\"field\":null}}");
+		len = strlen(s);
 	}
-	evbuffer_add(buf, s, strlen(s));
+	evbuffer_add(buf, s, len);
 	evbuffer_add(buf, "\n", 1);
 	free(s);
 	request_send(r, status, "application/json", buf);
