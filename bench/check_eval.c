@@ -4,8 +4,11 @@
  * serialised as eard sends it, in a loop over the chip and weights requests
  * of the expert cases.
  *
- *	check_eval [-n rounds] [-g factor] [rules-document.json] [cases.jsonl]
+ *	check_eval [-p] [-n rounds] [-g factor] [rules-document.json]
+ *	    [cases.jsonl]
  *
+ * -p prints every verdict instead (one JSON line each, on the request's own
+ * date and on each from/to date of the rules), to compare two builds.
  * -g k adds synthetic rules to the document the way bench/run.sh
  * `grow_rules k` adds them to the database (k - 1 copies of every
  * classification rule, under a never-reached TPP floor and a synthetic
@@ -102,6 +105,65 @@ grow(json_t *doc, int k)
 	json_decref(add);
 }
 
+/* Print the verdict of a request on a date (NULL: its own). */
+static void
+print_one(struct ruleset *rs, json_t *req, enum item_kind kind,
+    const char *as_of)
+{
+	struct ear_error err = { 0 };
+	struct check	*chk;
+	struct verdict	*v;
+	json_t		*body, *out;
+	char		*s;
+
+	body = json_deep_copy(req);
+	if (as_of != NULL)
+		json_object_set_new(body, "as_of", json_string(as_of));
+	chk = check_decode(kind, body, date_from_ymd(2026, 6, 1), &err);
+	json_decref(body);
+	if (chk == NULL) {
+		printf("error: %s\n", err.message);
+		error_clear(&err);
+		return;
+	}
+	v = determine(rs, chk);
+	out = verdict_to_json(v, "id");
+	s = json_dumps(out, JSON_COMPACT | JSON_REAL_PRECISION(15));
+	printf("%s\n", s);
+	free(s);
+	json_decref(out);
+	verdict_free(v);
+	check_free(chk);
+}
+
+/* Every request on its own date and on every from/to date of the rules. */
+static void
+print_all(struct ruleset *rs, const json_t *doc, json_t **reqs,
+    enum item_kind *kinds, size_t n)
+{
+	static const char *tables[] = { "classifications", "requirements",
+	    "policies", "exceptions", "postures", "groups", "params" };
+	const json_t	*row, *d;
+	size_t		 t, i, k;
+	const char	*keys[] = { "from", "to", "compliance" };
+
+	for (i = 0; i < n; i++) {
+		print_one(rs, reqs[i], kinds[i], NULL);
+		for (t = 0; t < nitems(tables); t++) {
+			json_array_foreach(json_object_get(doc, tables[t]),
+			    k, row) {
+				for (size_t j = 0; j < nitems(keys); j++) {
+					d = json_object_get(row, keys[j]);
+					if (json_is_string(d))
+						print_one(rs, reqs[i],
+						    kinds[i],
+						    json_string_value(d));
+				}
+			}
+		}
+	}
+}
+
 /* Microseconds of the monotonic clock. */
 static double
 now_us(void)
@@ -130,9 +192,13 @@ main(int argc, char **argv)
 	double		 t0, t1;
 	FILE		*f;
 	int		 ch, rounds = 200, factor = 1, r;
+	bool		 print = false;
 
-	while ((ch = getopt(argc, argv, "g:n:")) != -1) {
+	while ((ch = getopt(argc, argv, "g:n:p")) != -1) {
 		switch (ch) {
+		case 'p':
+			print = true;
+			break;
 		case 'g':
 			factor = atoi(optarg);
 			break;
@@ -158,7 +224,6 @@ main(int argc, char **argv)
 	rs = ruleset_from_json(doc, "check_eval", &cause);
 	if (rs == NULL)
 		fatalx("%s: %s", rules, cause);
-	json_decref(doc);
 	if ((f = fopen(cases, "r")) == NULL)
 		fatal("%s", cases);
 	while (getline(&line, &cap, f) != -1 && n < nitems(reqs)) {
@@ -176,6 +241,10 @@ main(int argc, char **argv)
 	free(line);
 	fclose(f);
 
+	if (print) {
+		print_all(rs, doc, reqs, kinds, n);
+		return (0);
+	}
 	t0 = now_us();
 	for (r = 0; r < rounds; r++) {
 		for (i = 0; i < n; i++) {
@@ -203,5 +272,6 @@ main(int argc, char **argv)
 	for (i = 0; i < n; i++)
 		json_decref(reqs[i]);
 	ruleset_unref(rs);
+	json_decref(doc);
 	return (0);
 }

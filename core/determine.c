@@ -89,18 +89,6 @@ det_str(const char *s)
 	return (s != NULL ? json_string(s) : json_null());
 }
 
-/* A date as JSON; null for an open end. */
-static json_t *
-det_date(ear_date d)
-{
-	char	 buf[11];
-
-	if (d == EAR_DATE_INF || d == EAR_DATE_NINF)
-		return (json_null());
-	date_format(d, buf);
-	return (json_string(buf));
-}
-
 /* The Federal Register citation of a rule's source, else its id. */
 static const char *
 det_rule_cite(const struct det *dt, const struct rs_meta *m)
@@ -349,6 +337,7 @@ det_review_policy(struct det *dt, enum rs_layer layer, const struct rs_req *r,
 {
 	const struct rs_policy	*p;
 	struct strset		 tmp;
+	json_t			*x;
 	enum tv			 t;
 	size_t			 i;
 	bool			 unsure = false;
@@ -389,11 +378,14 @@ det_review_policy(struct det *dt, enum rs_layer layer, const struct rs_req *r,
 			continue;
 		det_used(o->used, &p->m);
 		*policy = p->policy;
-		return (json_pack("{s:s, s:o, s:o, s:o}", "id", p->m.id,
-		    "citation", det_str(p->m.citation), "rule",
-		    det_str(det_rule_cite(dt, &p->m)), "conditions",
-		    p->conditions != NULL ? json_deep_copy(p->conditions) :
-		    json_array()));
+		x = json_object();
+		json_object_set_new(x, "id", json_incref(p->m.j_id));
+		json_object_set_new(x, "citation",
+		    json_incref(p->m.j_citation));
+		json_object_set_new(x, "rule", json_incref(p->m.j_rule));
+		json_object_set_new(x, "conditions",
+		    json_incref(p->j_conditions));
+		return (x);
 	}
 	return (NULL);
 }
@@ -453,15 +445,23 @@ det_exceptions(struct det *dt, enum rs_layer layer, const char *eccn,
 			free(cond);
 		}
 		strset_clear(&tmp);
-		x = json_pack("{s:s, s:s, s:o, s:s, s:b, s:o, s:o, s:o, s:o, "
-		    "s:s}", "code", e->code, "id", e->m.id, "available",
-		    t == TV_UNKNOWN ? json_null() : json_boolean(t == TV_TRUE),
-		    "why", why, "notification", e->notification,
-		    "conditions", e->conditions != NULL ?
-		    json_deep_copy(e->conditions) : json_array(),
-		    "citation", det_str(e->m.citation), "rule",
-		    det_str(det_rule_cite(dt, &e->m)), "note",
-		    det_str(e->m.note), "eligibility", e->when_text);
+		/* Fixed text is the ruleset's shared JSON (ruleset_index()). */
+		x = json_object();
+		json_object_set_new(x, "code", json_incref(e->j_code));
+		json_object_set_new(x, "id", json_incref(e->m.j_id));
+		json_object_set_new(x, "available", t == TV_UNKNOWN ?
+		    json_null() : json_boolean(t == TV_TRUE));
+		json_object_set_new(x, "why", json_string(why));
+		json_object_set_new(x, "notification",
+		    json_boolean(e->notification));
+		json_object_set_new(x, "conditions",
+		    json_incref(e->j_conditions));
+		json_object_set_new(x, "citation",
+		    json_incref(e->m.j_citation));
+		json_object_set_new(x, "rule", json_incref(e->m.j_rule));
+		json_object_set_new(x, "note", json_incref(e->m.j_note));
+		json_object_set_new(x, "eligibility",
+		    json_incref(e->j_when_text));
 		json_array_append_new(o->excs, x);
 	}
 	return (best);
@@ -556,16 +556,24 @@ det_requirements(struct det *dt, enum rs_layer layer, const char *eccn,
 		strset_clear(&tmp);
 		if (r->m.note != NULL && strcmp(status, "overcome") != 0)
 			det_note(o->notes, "%s: %s", r->m.id, r->m.note);
-		x = json_pack("{s:s, s:i, s:s, s:o, s:o, s:s, s:o, s:o, s:o, "
-		    "s:o, s:o, s:b}", "id", r->m.id, "version", r->m.version,
-		    "kind", r->kind, "reason", det_str(r->reason),
-		    "review_policy", det_str(policy), "status", status,
-		    "citation", det_str(r->m.citation), "rule",
-		    det_str(det_rule_cite(dt, &r->m)), "note",
-		    det_str(r->m.note), "text", det_str(r->m.text),
-		    "from", det_date(r->m.from), "exceptions",
-		    r->exceptions);
-		json_object_set_new(x, "condition", json_string(r->when_text));
+		x = json_object();
+		json_object_set_new(x, "id", json_incref(r->m.j_id));
+		json_object_set_new(x, "version",
+		    json_integer(r->m.version));
+		json_object_set_new(x, "kind", json_incref(r->j_kind));
+		json_object_set_new(x, "reason", json_incref(r->j_reason));
+		json_object_set_new(x, "review_policy", det_str(policy));
+		json_object_set_new(x, "status", json_string_nocheck(status));
+		json_object_set_new(x, "citation",
+		    json_incref(r->m.j_citation));
+		json_object_set_new(x, "rule", json_incref(r->m.j_rule));
+		json_object_set_new(x, "note", json_incref(r->m.j_note));
+		json_object_set_new(x, "text", json_incref(r->m.j_text));
+		json_object_set_new(x, "from", json_incref(r->m.j_from));
+		json_object_set_new(x, "exceptions",
+		    json_boolean(r->exceptions));
+		json_object_set_new(x, "condition",
+		    json_incref(r->j_when_text));
 		if (pol != NULL)
 			json_object_set_new(x, "review_policy_rule", pol);
 		json_array_append_new(o->reqs, x);
@@ -673,10 +681,17 @@ det_margin_rule(struct det_margins *dm, const struct rs_thr *thr, size_t n)
 		if (!facts_get_num(dm->dt->facts, thr[i].fact, &v))
 			continue;
 		if ((m = json_object_get(dm->out, thr[i].key)) == NULL) {
-			m = json_pack("{s:s, s:f, s:f, s:f, s:b, s:[]}", "fact",
-			    thr[i].fact, "value", v, "threshold",
-			    thr[i].value, "margin", v - thr[i].value,
-			    "at_or_above", v >= thr[i].value, "rules");
+			m = json_object();
+			json_object_set_new(m, "fact",
+			    json_string_nocheck(thr[i].fact));
+			json_object_set_new(m, "value", json_real(v));
+			json_object_set_new(m, "threshold",
+			    json_real(thr[i].value));
+			json_object_set_new(m, "margin",
+			    json_real(v - thr[i].value));
+			json_object_set_new(m, "at_or_above",
+			    json_boolean(v >= thr[i].value));
+			json_object_set_new(m, "rules", json_array());
 			json_object_set_new(dm->out, thr[i].key, m);
 		}
 		rules = json_object_get(m, "rules");

@@ -26,6 +26,12 @@ struct rs_meta {
 	const char	*note;
 	const char	*uncertain;
 	const json_t	*json;		/* the row in the document */
+	/*
+	 * The same as JSON values built once (ruleset_index()), which verdicts
+	 * share by reference: id, citation, the rule's FR citation (its
+	 * source's, else the source id), note, text, from. Never modified.
+	 */
+	json_t		*j_id, *j_citation, *j_rule, *j_note, *j_text, *j_from;
 };
 
 struct rs_source {
@@ -84,6 +90,7 @@ struct rs_req {
 	const char	*review_policy;
 	struct rs_thr	*thr;
 	size_t		 nthr;
+	json_t		*j_kind, *j_reason, *j_when_text;	/* shared */
 	struct rs_meta	 m;
 };
 
@@ -94,6 +101,7 @@ struct rs_policy {
 	struct pred	*when;
 	const char	*policy;
 	const json_t	*conditions;
+	json_t		*j_conditions;				/* shared */
 	struct rs_thr	*thr;
 	size_t		 nthr;
 	struct rs_meta	 m;
@@ -106,6 +114,7 @@ struct rs_exception {
 	char		*when_text;
 	bool		 notification;
 	const json_t	*conditions;
+	json_t		*j_code, *j_when_text, *j_conditions;	/* shared */
 	struct rs_meta	 m;
 };
 

@@ -217,11 +217,71 @@ rs_ix_free(struct rs_ix *ix)
 	memset(ix, 0, sizeof *ix);
 }
 
+/* A string as JSON, null for NULL (from the validated document). */
+static json_t *
+rs_jstr(const char *s)
+{
+	return (s != NULL ? json_string_nocheck(s) : json_null());
+}
+
+/* Build the shared JSON of a rule's common fields. */
+static void
+rs_meta_json(const struct ruleset *rs, struct rs_meta *m)
+{
+	const struct rs_source	*src;
+	char			 buf[11];
+
+	src = ruleset_source(rs, m->source);
+	m->j_id = rs_jstr(m->id);
+	m->j_citation = rs_jstr(m->citation);
+	m->j_rule = rs_jstr(src != NULL && src->citation != NULL ?
+	    src->citation : m->source);
+	m->j_note = rs_jstr(m->note);
+	m->j_text = rs_jstr(m->text);
+	if (m->from == EAR_DATE_INF || m->from == EAR_DATE_NINF)
+		m->j_from = json_null();
+	else {
+		date_format(m->from, buf);
+		m->j_from = json_string_nocheck(buf);
+	}
+}
+
+/* Free a rule's shared JSON. */
+static void
+rs_meta_json_free(struct rs_meta *m)
+{
+	json_decref(m->j_id);
+	json_decref(m->j_citation);
+	json_decref(m->j_rule);
+	json_decref(m->j_note);
+	json_decref(m->j_text);
+	json_decref(m->j_from);
+}
+
 /* Free everything a ruleset owns. */
 static void
 ruleset_free(struct ruleset *rs)
 {
 	size_t	 i;
+
+	for (i = 0; i < rs->nclasses; i++)
+		rs_meta_json_free(&rs->classes[i].m);
+	for (i = 0; i < rs->nreqs; i++) {
+		rs_meta_json_free(&rs->reqs[i].m);
+		json_decref(rs->reqs[i].j_kind);
+		json_decref(rs->reqs[i].j_reason);
+		json_decref(rs->reqs[i].j_when_text);
+	}
+	for (i = 0; i < rs->npolicies; i++) {
+		rs_meta_json_free(&rs->policies[i].m);
+		json_decref(rs->policies[i].j_conditions);
+	}
+	for (i = 0; i < rs->nexceptions; i++) {
+		rs_meta_json_free(&rs->exceptions[i].m);
+		json_decref(rs->exceptions[i].j_code);
+		json_decref(rs->exceptions[i].j_when_text);
+		json_decref(rs->exceptions[i].j_conditions);
+	}
 
 	for (i = 0; i < 2; i++) {
 		rs_ix_free(&rs->class_ix[i]);
@@ -645,6 +705,32 @@ ruleset_index(struct ruleset *rs)
 	size_t		 i, j;
 	int		 k;
 
+	for (i = 0; i < rs->nclasses; i++)
+		rs_meta_json(rs, &rs->classes[i].m);
+	for (i = 0; i < rs->nreqs; i++) {
+		struct rs_req *r = &rs->reqs[i];
+
+		rs_meta_json(rs, &r->m);
+		r->j_kind = rs_jstr(r->kind);
+		r->j_reason = rs_jstr(r->reason);
+		r->j_when_text = json_string(r->when_text);
+	}
+	for (i = 0; i < rs->npolicies; i++) {
+		struct rs_policy *p = &rs->policies[i];
+
+		rs_meta_json(rs, &p->m);
+		p->j_conditions = p->conditions != NULL ?
+		    json_deep_copy(p->conditions) : json_array();
+	}
+	for (i = 0; i < rs->nexceptions; i++) {
+		struct rs_exception *e = &rs->exceptions[i];
+
+		rs_meta_json(rs, &e->m);
+		e->j_code = rs_jstr(e->code);
+		e->j_when_text = json_string(e->when_text);
+		e->j_conditions = e->conditions != NULL ?
+		    json_deep_copy(e->conditions) : json_array();
+	}
 	for (i = 0; i < rs->nclasses; i++)
 		rs_thresholds(rs->classes[i].when, &rs->classes[i].thr,
 		    &rs->classes[i].nthr);
