@@ -2521,26 +2521,26 @@ ecfr_entity_json(const struct ecfr_entity *e)
 }
 
 /*
- * Insert entities as parties of list version vid (030_parties). entry_id
- * is "EL:" and 16 hex digits of sha256(lower(name) "|" country).
+ * Insert entities as parties of list version vid (030_parties), in one
+ * COPY. entry_id is "EL:" and 16 hex digits of sha256(lower(name) "|"
+ * country).
  */
 int
 ecfr_insert_parties(PGconn *conn, const char *vid,
     const struct ecfr_entity *ents, size_t n, char **cause)
 {
-	char	(*ids)[40];
-	size_t	 i, j;
-	int	 rc = 0;
+	struct sbuf	 b = { NULL, 0, 0 };
+	char		(*ids)[40], *err = NULL;
+	size_t		 i, j;
+	int		 rc;
 
 	if (n == 0)
 		return 0;
 	ids = xreallocarray(NULL, n, sizeof *ids);
-	for (i = 0; i < n && rc == 0; i++) {
+	for (i = 0; i < n; i++) {
 		const struct ecfr_entity *e = &ents[i];
-		json_t	*raw = ecfr_entity_json(e), *addr, *alt;
-		char	*key, *rawtxt, *addrtxt, *alttxt, *cc, *fr, hash[65],
-			 chash[65];
-		const char *params[14];
+		json_t	*raw = ecfr_entity_json(e), *addr;
+		char	*key, *rawtxt, *addrtxt, *fr, hash[65], chash[65];
 		int	 k = 2;
 
 		xasprintf(&key, "%s|%s", e->name, e->country ? e->country : "");
@@ -2564,53 +2564,48 @@ ecfr_insert_parties(PGconn *conn, const char *vid,
 			    e->country));
 		}
 		addrtxt = json_dumps(addr, JSON_COMPACT);
-		alt = json_object_get(raw, "alt_names");
-		alttxt = json_dumps(alt, JSON_COMPACT);
-		xasprintf(&cc, "%s", e->country ? e->country : "");
 		{
-			struct sbuf b = { NULL, 0, 0 };
+			struct sbuf f = { NULL, 0, 0 };
 
 			for (j = 0; j < e->nfr_citations; j++) {
 				if (j > 0)
-					sbuf_add(&b, "; ", 2);
-				sbuf_add(&b, e->fr_citations[j],
+					sbuf_add(&f, "; ", 2);
+				sbuf_add(&f, e->fr_citations[j],
 				    strlen(e->fr_citations[j]));
 			}
-			fr = xstrdup(sbuf_str(&b));
-			free(b.s);
+			fr = f.s;	/* NULL when there are none */
 		}
-		params[0] = vid;
-		params[1] = ids[i];
-		params[2] = chash;
-		params[3] = e->name;
-		params[4] = alttxt;
-		params[5] = cc;
-		params[6] = addrtxt;
-		params[7] = e->license_requirement;
-		params[8] = e->review_policy;
-		params[9] = fr;
-		params[10] = rawtxt;
-		rc = ecfr_exec(conn,
-		    "INSERT INTO parties (list_version, entry_id, content_hash,"
-		    " list, source, name, alt_names, countries, addresses, type,"
-		    " license_requirement, license_policy,"
-		    " federal_register_notice, raw)"
-		    " VALUES ($1, $2, $3, 'EL',"
-		    " 'Entity List (EL) - Bureau of Industry and Security',"
-		    " $4, ARRAY(SELECT jsonb_array_elements_text($5::jsonb)),"
-		    " CASE WHEN $6 = '' THEN '{}'::text[] ELSE ARRAY[$6] END,"
-		    " $7::jsonb, 'Entity', $8, $9, NULLIF($10, ''), $11::jsonb)",
-		    11, params, cause);
+		copy_field(&b, vid, false);
+		copy_field(&b, ids[i], false);
+		copy_field(&b, chash, false);
+		copy_field(&b, "EL", false);
+		copy_field(&b, "Entity List (EL) - Bureau of Industry and "
+		    "Security", false);
+		copy_field(&b, e->name, false);
+		copy_strv(&b, e->aliases, e->naliases, false);
+		copy_strv(&b, &e->country, e->country != NULL &&
+		    *e->country != '\0' ? 1 : 0, false);
+		copy_field(&b, addrtxt, false);
+		copy_field(&b, "Entity", false);
+		copy_field(&b, e->license_requirement, false);
+		copy_field(&b, e->review_policy, false);
+		copy_field(&b, fr != NULL && *fr != '\0' ? fr : NULL, false);
+		copy_field(&b, rawtxt, true);
 		free(key);
 		free(rawtxt);
 		free(addrtxt);
-		free(alttxt);
-		free(cc);
 		free(fr);
 		json_decref(addr);
 		json_decref(raw);
 	}
 	free(ids);
+	rc = ecfr_copy(conn, "COPY parties (list_version, entry_id,"
+	    " content_hash, list, source, name, alt_names, countries,"
+	    " addresses, type, license_requirement, license_policy,"
+	    " federal_register_notice, raw) FROM STDIN", &b, &err);
+	free(b.s);
+	if (rc != 0)
+		*cause = err;
 	return rc;
 }
 
