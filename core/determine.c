@@ -644,43 +644,34 @@ det_classify(struct det *dt, enum rs_layer layer, struct det_alt *alts,
 	return (n);
 }
 
-/* Margins to every number a classification or requirement compares. */
-#define DET_MARGIN_SCAN	8
+/*
+ * Margins to every number a classification or requirement compares. The
+ * thresholds are numbered per snapshot (ruleset_index()): a margin object
+ * is found by its key's number and a rule listed under it at most once by
+ * a bit per rule id.
+ */
 struct det_margins {
 	struct det	*dt;
 	json_t		*out;
-	const char	*rule;
-	json_t		*seen;	/* "key\037rule" of long rule lists */
+	json_t		**obj;		/* by key number */
+	uint64_t	**seen;		/* by key number: bits by rule id */
 };
 
-/* Was rule already listed under key? Remembers it if not. */
-static bool
-det_margin_seen(struct det_margins *dm, const char *key, const char *rule)
-{
-	char	*k;
-	bool	 seen;
-
-	xasprintf(&k, "%s\037%s", key, rule);
-	seen = json_object_get(dm->seen, k) != NULL;
-	if (!seen)
-		json_object_set_new(dm->seen, k, json_true());
-	free(k);
-	return (seen);
-}
-
-/* Record the thresholds (precompiled per rule) a rule compares known facts with. */
+/* Record the thresholds a rule compares known facts with. */
 static void
-det_margin_rule(struct det_margins *dm, const struct rs_thr *thr, size_t n)
+det_margin_rule(struct det_margins *dm, const struct rs_thr *thr, size_t n,
+    json_t *id)
 {
-	json_t		*m, *rules, *last;
-	double		 v;
-	size_t		 i, j, k;
-	bool		 seen;
+	const struct ruleset	*rs = dm->dt->rs;
+	json_t			*m;
+	uint64_t		*bits;
+	double			 v;
+	size_t			 i;
 
 	for (i = 0; i < n; i++) {
 		if (!facts_get_num(dm->dt->facts, thr[i].fact, &v))
 			continue;
-		if ((m = json_object_get(dm->out, thr[i].key)) == NULL) {
+		if ((m = dm->obj[thr[i].key_ix]) == NULL) {
 			m = json_object();
 			json_object_set_new(m, "fact",
 			    json_string_nocheck(thr[i].fact));
@@ -693,34 +684,15 @@ det_margin_rule(struct det_margins *dm, const struct rs_thr *thr, size_t n)
 			    json_boolean(v >= thr[i].value));
 			json_object_set_new(m, "rules", json_array());
 			json_object_set_new(dm->out, thr[i].key, m);
+			dm->obj[thr[i].key_ix] = m;
+			dm->seen[thr[i].key_ix] = xcalloc(
+			    (rs->nthr_rules + 63) / 64, sizeof *bits);
 		}
-		rules = json_object_get(m, "rules");
-		k = json_array_size(rules);
-		/* A rule's thresholds come together: the last is the usual. */
-		last = k > 0 ? json_array_get(rules, k - 1) : NULL;
-		if (last != NULL && strcmp(json_string_value(last),
-		    dm->rule) == 0)
+		bits = dm->seen[thr[i].key_ix];
+		if (bits[thr[i].rule_ix / 64] & (1ULL << (thr[i].rule_ix % 64)))
 			continue;
-		if (k < DET_MARGIN_SCAN) {
-			seen = false;
-			for (j = 0; j < k && !seen; j++)
-				seen = strcmp(json_string_value(
-				    json_array_get(rules, j)), dm->rule) == 0;
-			if (!seen)
-				json_array_append_new(rules,
-				    json_string(dm->rule));
-			continue;
-		}
-		/* Long lists (many rules share a threshold): a set. */
-		if (dm->seen == NULL)
-			dm->seen = json_object();
-		if (k == DET_MARGIN_SCAN) {
-			for (j = 0; j < k; j++)
-				det_margin_seen(dm, thr[i].key,
-				    json_string_value(json_array_get(rules, j)));
-		}
-		if (!det_margin_seen(dm, thr[i].key, dm->rule))
-			json_array_append_new(rules, json_string(dm->rule));
+		bits[thr[i].rule_ix / 64] |= 1ULL << (thr[i].rule_ix % 64);
+		json_array_append(json_object_get(m, "rules"), id);
 	}
 }
 
@@ -733,23 +705,22 @@ det_margins(struct det *dt)
 
 	dm.dt = dt;
 	dm.out = json_object();
-	dm.seen = NULL;
+	dm.obj = xcalloc(dt->rs->nthr_keys + 1, sizeof *dm.obj);
+	dm.seen = xcalloc(dt->rs->nthr_keys + 1, sizeof *dm.seen);
 	for (i = 0; i < dt->rs->nclasses; i++) {
 		const struct rs_class *c = &dt->rs->classes[i];
 
 		if (c->nthr == 0 || strcmp(c->item, dt->item) != 0 ||
 		    !date_in(dt->d, c->m.from, c->m.to))
 			continue;
-		dm.rule = c->m.id;
-		det_margin_rule(&dm, c->thr, c->nthr);
+		det_margin_rule(&dm, c->thr, c->nthr, c->m.j_id);
 	}
 	for (i = 0; i < dt->rs->npolicies; i++) {
 		const struct rs_policy *p = &dt->rs->policies[i];
 
 		if (p->nthr == 0 || !date_in(dt->d, p->m.from, p->m.to))
 			continue;
-		dm.rule = p->m.id;
-		det_margin_rule(&dm, p->thr, p->nthr);
+		det_margin_rule(&dm, p->thr, p->nthr, p->m.j_id);
 	}
 	for (i = 0; i < dt->rs->nreqs; i++) {
 		const struct rs_req *r = &dt->rs->reqs[i];
@@ -758,10 +729,12 @@ det_margins(struct det *dt)
 		    strcmp(r->item, dt->item) != 0) ||
 		    !date_in(dt->d, r->m.from, r->m.to))
 			continue;
-		dm.rule = r->m.id;
-		det_margin_rule(&dm, r->thr, r->nthr);
+		det_margin_rule(&dm, r->thr, r->nthr, r->m.j_id);
 	}
-	json_decref(dm.seen);
+	for (i = 0; i < dt->rs->nthr_keys; i++)
+		free(dm.seen[i]);
+	free(dm.seen);
+	free(dm.obj);
 	return (dm.out);
 }
 

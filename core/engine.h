@@ -66,6 +66,8 @@ struct rs_thr {
 	const char	*fact;
 	double		 value;
 	char		 key[64];	/* "tpp_4800": the margins member */
+	uint32_t	 key_ix;	/* the key's number in the ruleset */
+	uint32_t	 rule_ix;	/* the number of its rule's id */
 };
 
 struct rs_class {
@@ -190,6 +192,8 @@ struct ruleset {
 	struct rs_ix		 req_ix[2];
 	const struct rs_group	**groups_by_cc;	/* by country (no case) */
 	const struct rs_posture	**postures_by_target;
+	uint32_t		 nthr_keys;	/* distinct rs_thr.key */
+	uint32_t		 nthr_rules;	/* distinct ids with thresholds */
 };
 
 /* pred.c: moving names between sets. */

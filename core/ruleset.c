@@ -668,6 +668,32 @@ rs_thresholds(const struct pred *when, struct rs_thr **thr, size_t *n)
 	pred_walk_thresholds(when, rs_thr_cb, &a);
 }
 
+/* Number a rule's thresholds: their keys and their rule's id. */
+static void
+rs_thr_number(struct ruleset *rs, json_t *keys, json_t *ids,
+    struct rs_thr *thr, size_t n, const char *id)
+{
+	json_t	*v;
+	size_t	 i;
+	uint32_t rule_ix;
+
+	if (n == 0)
+		return;
+	if ((v = json_object_get(ids, id)) == NULL) {
+		v = json_integer(rs->nthr_rules++);
+		json_object_set_new(ids, id, v);
+	}
+	rule_ix = (uint32_t)json_integer_value(v);
+	for (i = 0; i < n; i++) {
+		if ((v = json_object_get(keys, thr[i].key)) == NULL) {
+			v = json_integer(rs->nthr_keys++);
+			json_object_set_new(keys, thr[i].key, v);
+		}
+		thr[i].key_ix = (uint32_t)json_integer_value(v);
+		thr[i].rule_ix = rule_ix;
+	}
+}
+
 /* Groups by country, without case. */
 static int
 rs_group_cc_cmp(const void *a, const void *b)
@@ -702,6 +728,7 @@ static void
 ruleset_index(struct ruleset *rs)
 {
 	struct rs_ix	*ix;
+	json_t		*keys, *ids;
 	size_t		 i, j;
 	int		 k;
 
@@ -740,6 +767,19 @@ ruleset_index(struct ruleset *rs)
 	for (i = 0; i < rs->npolicies; i++)
 		rs_thresholds(rs->policies[i].when, &rs->policies[i].thr,
 		    &rs->policies[i].nthr);
+	keys = json_object();
+	ids = json_object();
+	for (i = 0; i < rs->nclasses; i++)
+		rs_thr_number(rs, keys, ids, rs->classes[i].thr,
+		    rs->classes[i].nthr, rs->classes[i].m.id);
+	for (i = 0; i < rs->npolicies; i++)
+		rs_thr_number(rs, keys, ids, rs->policies[i].thr,
+		    rs->policies[i].nthr, rs->policies[i].m.id);
+	for (i = 0; i < rs->nreqs; i++)
+		rs_thr_number(rs, keys, ids, rs->reqs[i].thr,
+		    rs->reqs[i].nthr, rs->reqs[i].m.id);
+	json_decref(keys);
+	json_decref(ids);
 	for (k = ITEM_CHIP; k <= ITEM_MODEL; k++) {
 		ix = &rs->class_ix[k];
 		for (i = 0; i < rs->nclasses; i++) {
