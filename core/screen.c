@@ -110,6 +110,11 @@ struct screen_index {
 	uint32_t		*post;
 	size_t			 nvocab;
 
+	/* vocab id -> the fuzzy variants of a rare known token, filled the
+	 * first time a query has the token (published with a CAS, so the
+	 * index stays shareable between threads) */
+	struct screen_fz	**fz;
+
 	struct smap		 trigrams;	/* trigram -> id */
 	uint32_t		*tri_off;	/* CSR: trigram id -> vocab ids */
 	uint32_t		*tri_post;
@@ -1445,6 +1450,8 @@ screen_builder_finish(struct screen_builder *b)
 	}
 	free(cnt);
 
+	ix->fz = xcalloc(n + 1, sizeof *ix->fz);
+
 	/* What the index holds is final: give back the growth slack. */
 	ix->parties = xreallocarray(ix->parties, ix->nparties + 1,
 	    sizeof *ix->parties);
@@ -1471,11 +1478,16 @@ screen_index_ref(struct screen_index *ix)
 void
 screen_index_unref(struct screen_index *ix)
 {
+	size_t	i;
+
 	if (ix == NULL || __atomic_sub_fetch(&ix->refs, 1,
 	    __ATOMIC_ACQ_REL) != 0)
 		return;
 	screen_arena_free(&ix->arena);
 	smap_free(&ix->strings);
+	for (i = 0; ix->fz != NULL && i < ix->nvocab; i++)
+		free(ix->fz[i]);
+	free(ix->fz);
 	free(ix->parties);
 	free(ix->names);
 	free(ix->toks);
@@ -1563,6 +1575,9 @@ struct screen_scratch {
 	uint32_t	*touched;
 	size_t		 ntouched;
 	size_t		 cap;
+	struct screen_short *sh;	/* the shortlist */
+	size_t		 shcap;
+	struct screen_score *sc;	/* its scores, SCREEN_SHORTLIST */
 };
 static __thread struct screen_scratch screen_tls;
 
@@ -1598,11 +1613,24 @@ screen_scratch_add(struct screen_scratch *s, uint32_t k, double v)
 static double
 screen_fuzzy_sim(const char *a, const char *b)
 {
-	double	jw = screen_jaro_winkler(a, b);
-	size_t	la = strlen(a), lb = strlen(b);
+	size_t	la = strlen(a), lb = strlen(b), lo, hi, p;
+	double	jw, need, jmax;
 
+	lo = la < lb ? la : lb;
+	hi = la < lb ? lb : la;
 	/* Short words: one letter off is already another word. */
-	if (jw < ((la < lb ? la : lb) <= 5 ? 0.93 : SCREEN_FUZZY_MIN))
+	need = lo <= 5 ? 0.93 : SCREEN_FUZZY_MIN;
+	/* Jaro is at most (2 + lo/hi) / 3 and Winkler adds p / 10 of what is
+	 * left for a common prefix of p: skip pairs that cannot get there. */
+	if (lo > 0 && hi <= 64) {
+		for (p = 0; p < 4 && p < lo && a[p] == b[p]; p++)
+			;
+		jmax = (2.0 + (double)lo / hi) / 3.0;
+		if (jmax + p * 0.1 * (1.0 - jmax) < need - 1e-9)
+			return (0);
+	}
+	jw = screen_jaro_winkler(a, b);
+	if (jw < need)
 		return (0);
 	return (1.0 - 2.5 * (1.0 - jw));
 }
@@ -1713,6 +1741,38 @@ screen_fuzzy(const struct screen_index *ix, struct screen_qtok *q)
 	tc->ntouched = 0;
 }
 
+/* The fuzzy variants of a rare known token (after the token itself). */
+struct screen_fz {
+	size_t		 n;
+	uint32_t	 var[SCREEN_MAX_VARIANTS];
+	double		 sim[SCREEN_MAX_VARIANTS];
+};
+
+/* Add the variants of known token v to q (whose var[0] is v): from the
+ * index's cache, or searched once and cached. */
+static void
+screen_fuzzy_known(const struct screen_index *ix, uint32_t v,
+    struct screen_qtok *q)
+{
+	struct screen_fz	*fz, *expect = NULL;
+
+	fz = __atomic_load_n(&ix->fz[v], __ATOMIC_ACQUIRE);
+	if (fz == NULL) {
+		screen_fuzzy(ix, q);
+		fz = xmalloc(sizeof *fz);
+		fz->n = q->nvar;
+		memcpy(fz->var, q->var, sizeof fz->var);
+		memcpy(fz->sim, q->sim, sizeof fz->sim);
+		if (!__atomic_compare_exchange_n(&ix->fz[v], &expect, fz,
+		    false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+			free(fz);	/* another thread cached the same */
+		return;
+	}
+	q->nvar = fz->n;
+	memcpy(q->var, fz->var, sizeof q->var);
+	memcpy(q->sim, fz->sim, sizeof q->sim);
+}
+
 /* Prepare the query's tokens: weights, known variants, acronym keys. */
 static size_t
 screen_query_tokens(const struct screen_index *ix, struct screen_tokens *st,
@@ -1739,7 +1799,7 @@ screen_query_tokens(const struct screen_index *ix, struct screen_tokens *st,
 			q[i].weight = ix->vweight[*v];
 			/* A word only a name or two has may be their typo. */
 			if (ix->vdf[*v] <= 3)
-				screen_fuzzy(ix, &q[i]);
+				screen_fuzzy_known(ix, *v, &q[i]);
 		} else if (screen_fuzzy_form_word(st->v[i])) {
 			q[i].ignored = true;
 			continue;
@@ -1979,7 +2039,12 @@ screen_run(const struct screen_index *ix, const char *name,
 	}
 	if (acc->ntouched == 0)
 		return (0);
-	sh = xcalloc(acc->ntouched, sizeof *sh);
+	if (acc->shcap < acc->ntouched) {
+		free(acc->sh);
+		acc->shcap = acc->ntouched * 2;
+		acc->sh = xreallocarray(NULL, acc->shcap, sizeof *acc->sh);
+	}
+	sh = acc->sh;
 	for (i = 0; i < acc->ntouched; i++) {
 		v = acc->touched[i];
 		/* The score if the entry's matched words weighed the query's;
@@ -1992,23 +2057,22 @@ screen_run(const struct screen_index *ix, const char *name,
 		sh[nsh++].bound = est;
 	}
 	acc->ntouched = 0;
-	if (nsh == 0) {
-		free(sh);
+	if (nsh == 0)
 		return (0);
-	}
 	qsort(sh, nsh, sizeof *sh, screen_cmp_short);
 	if (nsh > SCREEN_SHORTLIST)
 		nsh = SCREEN_SHORTLIST;
 
-	sc = xcalloc(nsh, sizeof *sc);
+	if (acc->sc == NULL)
+		acc->sc = xcalloc(SCREEN_SHORTLIST, sizeof *acc->sc);
+	sc = acc->sc;	/* each entry is cleared by screen_score_name() */
 	for (i = 0; i < nsh; i++)
 		screen_score_name(ix, q, nq, sh[i].name, country, &sc[nsc++]);
-	free(sh);
 	qsort(sc, nsc, sizeof *sc, screen_cmp_score);
 
 	/* Best name per party. */
-	best = xcalloc(nsc + 1, sizeof *best);
-	partybest = xcalloc(nsc + 1, sizeof *partybest);
+	best = xreallocarray(NULL, nsc + 1, sizeof *best);
+	partybest = xreallocarray(NULL, nsc + 1, sizeof *partybest);
 	for (i = 0; i < nsc; i++) {
 		if (sc[i].score < min)
 			break;
@@ -2022,9 +2086,28 @@ screen_run(const struct screen_index *ix, const char *name,
 		best[nbest++] = sc[i];
 	}
 	free(partybest);
-	free(sc);
 	*out = best;
 	return (nbest);
+}
+
+/* Set a string member, null when NULL (json_pack's "s?"). */
+static void
+screen_json_set_str(json_t *o, const char *k, const char *v)
+{
+	json_object_set_new_nocheck(o, k, v != NULL ? json_string(v) :
+	    json_null());
+}
+
+/* {"token": t, "weight": w} with the weight to two decimals. */
+static json_t *
+screen_json_token(const char *t, double w)
+{
+	json_t	*o = json_object();
+
+	screen_json_set_str(o, "token", t);
+	json_object_set_new_nocheck(o, "weight", json_real(round(w * 100) /
+	    100));
+	return (o);
 }
 
 /* Explain one candidate: each aligned token with weights and similarity,
@@ -2056,18 +2139,21 @@ screen_explain(const struct screen_index *ix, const struct screen_qtok *q,
 		if ((int)i == sc->acronym_q)
 			continue;
 		if (sc->align[i] < 0) {
-			json_array_append_new(uq, json_pack("{s:s,s:f}",
-			    "token", q[i].text, "weight",
-			    round(q[i].weight * 100) / 100));
+			json_array_append_new(uq, screen_json_token(q[i].text,
+			    q[i].weight));
 			continue;
 		}
 		j = (size_t)sc->align[i];
 		used[j] = true;
-		t = json_pack("{s:s,s:s,s:f,s:f,s:f}", "query", q[i].text,
-		    "entry", ix->vstr[et[j]], "query_weight",
-		    round(q[i].weight * 100) / 100, "entry_weight",
-		    round(ix->vweight[et[j]] * 100) / 100, "similarity",
-		    round(sc->asim[i] * 1000) / 1000);
+		t = json_object();
+		screen_json_set_str(t, "query", q[i].text);
+		screen_json_set_str(t, "entry", ix->vstr[et[j]]);
+		json_object_set_new(t, "query_weight",
+		    json_real(round(q[i].weight * 100) / 100));
+		json_object_set_new(t, "entry_weight",
+		    json_real(round(ix->vweight[et[j]] * 100) / 100));
+		json_object_set_new(t, "similarity",
+		    json_real(round(sc->asim[i] * 1000) / 1000));
 		json_array_append_new(toks, t);
 	}
 	for (j = 0; j < ne; j++) {
@@ -2082,9 +2168,8 @@ screen_explain(const struct screen_index *ix, const struct screen_qtok *q,
 		if (ix->vweight[et[j]] == 0)
 			json_array_append_new(ign, json_string(ix->vstr[et[j]]));
 		else
-			json_array_append_new(ue, json_pack("{s:s,s:f}",
-			    "token", ix->vstr[et[j]], "weight",
-			    round(ix->vweight[et[j]] * 100) / 100));
+			json_array_append_new(ue, screen_json_token(
+			    ix->vstr[et[j]], ix->vweight[et[j]]));
 	}
 	json_object_set_new(ex, "tokens", toks);
 	json_object_set_new(ex, "unmatched_query", uq);
@@ -2172,17 +2257,28 @@ screen_query(const struct screen_index *ix, const char *name,
 	for (i = 0; i < n && i < opts->limit; i++) {
 		p = &ix->parties[ix->names[sc[i].name].party];
 		r = screen_classify(sc[i].score, opts);
-		c = json_pack("{s:s,s:s,s:s,s:s,s:f,s:b,s:s,s:s?,s:s?,s:s?,"
-		    "s:s,s:s?,s:b}",
-		    "name", p->name, "matched_on",
-		    ix->names[sc[i].name].matched_on, "source", p->source,
-		    "list", p->list, "score", round(sc[i].score * 1000) / 1000,
-		    "match", r == SCREEN_MATCH, "result", screen_result_name(r),
-		    "license_requirement", p->license_requirement,
-		    "license_policy", p->license_policy,
-		    "federal_register_notice", p->federal_register_notice,
-		    "entry_id", p->entry_id, "content_hash", p->content_hash,
-		    "export_list", p->export_list);
+		/* Built member by member: json_pack() would parse its format
+		 * for every candidate of every screening. */
+		c = json_object();
+		screen_json_set_str(c, "name", p->name);
+		screen_json_set_str(c, "matched_on",
+		    ix->names[sc[i].name].matched_on);
+		screen_json_set_str(c, "source", p->source);
+		screen_json_set_str(c, "list", p->list);
+		json_object_set_new(c, "score",
+		    json_real(round(sc[i].score * 1000) / 1000));
+		json_object_set_new(c, "match", json_boolean(r ==
+		    SCREEN_MATCH));
+		screen_json_set_str(c, "result", screen_result_name(r));
+		screen_json_set_str(c, "license_requirement",
+		    p->license_requirement);
+		screen_json_set_str(c, "license_policy", p->license_policy);
+		screen_json_set_str(c, "federal_register_notice",
+		    p->federal_register_notice);
+		screen_json_set_str(c, "entry_id", p->entry_id);
+		screen_json_set_str(c, "content_hash", p->content_hash);
+		json_object_set_new(c, "export_list",
+		    json_boolean(p->export_list));
 		json_object_set_new(c, "countries", json_array());
 		for (size_t k = 0; k < p->ncountries; k++)
 			json_array_append_new(json_object_get(c, "countries"),

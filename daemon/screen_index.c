@@ -417,7 +417,7 @@ screen_build_thread(void *arg)
 	PGconn			*conn;
 	PGresult		*res;
 	json_t			*vdoc = NULL, *info;
-	int64_t			 t0 = eard_now_us();
+	int64_t			 t0 = eard_now_us(), t1 = 0, t2 = 0;
 	size_t			 n, nn;
 
 	b = screen_builder_new();
@@ -434,13 +434,19 @@ screen_build_thread(void *arg)
 		goto fail;
 	}
 	PQclear(res);
+	/* The parties come in id order: sort them in memory, on one core
+	 * (the default work_mem spills the sort of a full CSL to disk). */
+	PQclear(PQexec(conn, "SET LOCAL work_mem = '64MB'"));
+	PQclear(PQexec(conn, "SET LOCAL max_parallel_workers_per_gather = 0"));
 	if ((vdoc = screen_fetch_versions(conn, b, &cause)) == NULL)
 		goto fail;
+	t1 = eard_now_us();
 	if (screen_fetch_parties(conn, b, &cause) != 0)
 		goto fail;
 	PQclear(PQexec(conn, "COMMIT"));
 	PQfinish(conn);
 	conn = NULL;
+	t2 = eard_now_us();
 
 	ix = screen_builder_finish(b);
 	b = NULL;
@@ -458,8 +464,11 @@ screen_build_thread(void *arg)
 	if (!screen_swap(ix, info, job->gen))
 		goto out;
 	log_info("screening lists loaded: %zu parties, %zu names (%s) in "
-	    "%lld ms", n, nn, screen_lists_version(),
-	    (long long)(eard_now_us() - t0) / 1000);
+	    "%lld ms (connected in %lld, parties read and tokenised in %lld, "
+	    "indexed in %lld)", n, nn, screen_lists_version(),
+	    (long long)(eard_now_us() - t0) / 1000, (long long)(t1 - t0) /
+	    1000, (long long)(t2 - t1) / 1000, (long long)(eard_now_us() -
+	    t2) / 1000);
 	goto out;
 
 fail:
@@ -702,21 +711,84 @@ screen_init(void)
 	db_on_connect(screen_on_connect, NULL);
 }
 
-/* Remember a screened name for rescreening (fire and forget). */
+/*
+ * What was last written for a screened (party key, country), loop only: a
+ * name screened again with the same result, best candidate and list
+ * versions on the same UTC day is not written again (the row would only
+ * move last_screened within the day, which the screening report does not
+ * show). A small table of hashes, emptied when full.
+ */
+#define SCREEN_SEEN_SLOTS	65536
+struct screen_seen {
+	uint64_t	who;		/* hash of key and country; 0 empty */
+	uint64_t	what;		/* hash of result, top entry, lists */
+	int32_t		day;		/* UTC day it was written */
+};
+static struct screen_seen	*screen_seen;
+static size_t			 screen_nseen;
+
+/* FNV-1a of strings, each followed by a 0x1f. */
+static uint64_t
+screen_seen_hash(const char *const *v, size_t n)
+{
+	uint64_t		 h = 14695981039346656037ULL;
+	const unsigned char	*p;
+	size_t			 i;
+
+	for (i = 0; i < n; i++) {
+		for (p = (const unsigned char *)(v[i] != NULL ? v[i] : "");
+		    *p != '\0'; p++)
+			h = (h ^ *p) * 1099511628211ULL;
+		h = (h ^ 0x1f) * 1099511628211ULL;
+	}
+	return (h != 0 ? h : 1);
+}
+
+/* The slot of who, or the empty slot where it goes. */
+static struct screen_seen *
+screen_seen_slot(uint64_t who)
+{
+	size_t	i = (size_t)who & (SCREEN_SEEN_SLOTS - 1);
+
+	if (screen_seen == NULL)
+		screen_seen = xcalloc(SCREEN_SEEN_SLOTS, sizeof *screen_seen);
+	while (screen_seen[i].who != 0 && screen_seen[i].who != who)
+		i = (i + 1) & (SCREEN_SEEN_SLOTS - 1);
+	return (&screen_seen[i]);
+}
+
+/* A screened party's row was written: remember what it holds. */
 static void
 screen_remember_done(void *arg, PGresult *res, const char *errmsg)
 {
-	(void)arg;
-	if (res == NULL)
+	struct screen_seen	*w = arg, *e;
+
+	if (res == NULL) {
 		log_debug("could not record a screened party: %s", errmsg);
+		free(w);
+		return;
+	}
+	if (screen_nseen >= SCREEN_SEEN_SLOTS / 2) {
+		memset(screen_seen, 0, SCREEN_SEEN_SLOTS *
+		    sizeof *screen_seen);
+		screen_nseen = 0;
+	}
+	e = screen_seen_slot(w->who);
+	if (e->who == 0)
+		screen_nseen++;
+	*e = *w;
+	free(w);
 }
 
+/* Remember a screened name for rescreening (fire and forget). */
 void
 screen_remember(const char *name, const char *country,
     enum screen_result r, const char *top_entry)
 {
-	const char	*params[6];
-	char		*key = screen_key(name);
+	const char		*params[6];
+	char			*key = screen_key(name);
+	struct screen_seen	*w, *e;
+	const char		*h[3];
 
 	params[0] = key;
 	params[1] = name;
@@ -724,15 +796,28 @@ screen_remember(const char *name, const char *country,
 	params[3] = screen_result_name(r);
 	params[4] = top_entry;
 	params[5] = screen_lists_version();
+	w = xmalloc(sizeof *w);
+	h[0] = key;
+	h[1] = params[2];
+	w->who = screen_seen_hash(h, 2);
+	w->what = screen_seen_hash(params + 3, 3);
+	w->day = date_today();
+	e = screen_seen_slot(w->who);
+	if (e->who == w->who && e->what == w->what && e->day == w->day) {
+		free(w);
+		free(key);
+		return;
+	}
 	if (db_query("INSERT INTO screened_parties (party_key, name, country, "
 	    "result, top_entry, lists) VALUES ($1, $2, $3, $4, $5, $6) "
 	    "ON CONFLICT (party_key, country) DO UPDATE SET name = "
 	    "EXCLUDED.name, result = EXCLUDED.result, top_entry = "
 	    "COALESCE(EXCLUDED.top_entry, screened_parties.top_entry), "
 	    "lists = EXCLUDED.lists, last_screened = now()", 6, params,
-	    screen_remember_done,
-	    NULL) != 0)
+	    screen_remember_done, w) != 0) {
 		log_debug("could not record a screened party");
+		free(w);
+	}
 	free(key);
 }
 
