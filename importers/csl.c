@@ -1052,6 +1052,73 @@ csl_rescreen_changed(const char *old, const char *oldtop, const char *new,
 	return (strcmp(oldtop, newtop) != 0);
 }
 
+/* The current version of each kind of list (030_parties.sql). */
+#define CSL_CURRENT_SQL \
+	"WITH cur AS (SELECT DISTINCT ON (kind) * FROM list_versions " \
+	"ORDER BY kind, activated_at DESC, id DESC) "
+
+/*
+ * The parties document of eard_parties_document() (schema/030_parties.sql)
+ * with the same members, from one row per party: the function builds it as
+ * one jsonb value, which takes the server seconds for the full list (about
+ * 3 s for 25,921 parties against 0.3 s for the rows). New reference, or
+ * NULL and *cause.
+ */
+static json_t *
+csl_parties_document(PGconn *conn, char **cause)
+{
+	PGresult	*res;
+	json_t		*doc, *v, *parties;
+	json_error_t	 jerr;
+	int		 i, n;
+
+	if (csl_exec(conn, CSL_CURRENT_SQL "SELECT COALESCE(jsonb_agg("
+	    "jsonb_build_object('id', c.id, 'kind', c.kind, 'source_file', "
+	    "c.source_file, 'sha256', c.sha256, 'data_date', c.data_date, "
+	    "'imported_at', c.imported_at, 'counts', c.counts) ORDER BY "
+	    "c.kind), '[]'::jsonb)::text FROM cur c", 0, NULL, &res,
+	    cause) != 0)
+		return (NULL);
+	if ((v = json_loads(PQgetvalue(res, 0, 0), 0, &jerr)) == NULL) {
+		xasprintf(cause, "could not read the list versions: %s",
+		    jerr.text);
+		PQclear(res);
+		return (NULL);
+	}
+	PQclear(res);
+	doc = json_object();
+	json_object_set_new(doc, "versions", v);
+	parties = json_array();
+	json_object_set_new(doc, "parties", parties);
+	if (csl_exec(conn, CSL_CURRENT_SQL "SELECT jsonb_build_object("
+	    "'entry_id', p.entry_id, 'content_hash', p.content_hash, "
+	    "'list', p.list, 'source', p.source, 'name', p.name, "
+	    "'alt_names', to_jsonb(p.alt_names), "
+	    "'countries', to_jsonb(p.countries), 'type', p.type, "
+	    "'license_requirement', p.license_requirement, "
+	    "'license_policy', p.license_policy, "
+	    "'federal_register_notice', p.federal_register_notice, "
+	    "'list_version', p.list_version)::text "
+	    "FROM parties p JOIN cur c ON c.id = p.list_version ORDER BY p.id",
+	    0, NULL, &res, cause) != 0) {
+		json_decref(doc);
+		return (NULL);
+	}
+	n = PQntuples(res);
+	for (i = 0; i < n; i++) {
+		if ((v = json_loads(PQgetvalue(res, i, 0), 0, &jerr)) == NULL) {
+			xasprintf(cause, "could not read a party: %s",
+			    jerr.text);
+			PQclear(res);
+			json_decref(doc);
+			return (NULL);
+		}
+		json_array_append_new(parties, v);
+	}
+	PQclear(res);
+	return (doc);
+}
+
 /*
  * Rescreen every party screened before against the current lists, with
  * counsel's dispositions as the daemon applies them; store the ones whose
@@ -1065,8 +1132,7 @@ csl_rescreen(PGconn *conn, size_t *nrescreened, size_t *nchanged,
 {
 	PGresult		*res = NULL, *sp = NULL;
 	json_t			*doc, *q, *top;
-	json_error_t		 jerr;
-	struct screen_index	*ix;
+		struct screen_index	*ix;
 	struct screen_opts	 o;
 	struct csl_disps	 cd = { NULL, NULL, NULL };
 	size_t			 i;
@@ -1083,15 +1149,12 @@ csl_rescreen(PGconn *conn, size_t *nrescreened, size_t *nchanged,
 	PQclear(res);
 	if (i == 0)
 		return (0);
-	if (csl_exec(conn, "SELECT eard_parties_document()::text, (SELECT "
-	    "max(id) FROM list_versions)::text", 0, NULL, &res, cause) != 0)
+	if (csl_exec(conn, "SELECT (SELECT max(id) FROM list_versions)::text",
+	    0, NULL, &res, cause) != 0)
 		return (-1);
-	doc = json_loads(PQgetvalue(res, 0, 0), 0, &jerr);
-	vid = xstrdup(PQgetvalue(res, 0, 1));
+	vid = xstrdup(PQgetvalue(res, 0, 0));
 	PQclear(res);
-	if (doc == NULL) {
-		xasprintf(cause, "could not read the parties document: %s",
-		    jerr.text);
+	if ((doc = csl_parties_document(conn, cause)) == NULL) {
 		free(vid);
 		return (-1);
 	}
