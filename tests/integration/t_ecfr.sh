@@ -22,6 +22,19 @@ t_eq "CY not in D:5" "$(q "SELECT count(*) FROM ecfr_country_groups WHERE grp = 
 t_eq "chart rows" "$(q "SELECT count(*) FROM ecfr_chart")" 200
 t_eq "entity list in the party model" \
     "$(q "SELECT counts->>'EL' FROM list_versions WHERE kind = 'entity_list'")" 222
+# Its rows (one COPY): each as its entry says (raw), 744 Supp. 4 columns.
+EL="FROM parties p JOIN list_versions v ON v.id = p.list_version WHERE v.kind = 'entity_list'"
+t_eq "entity list parties stored" "$(q "SELECT count(*) $EL")" 222
+t_eq "entity list rows match their entries" "$(q "SELECT count(*) $EL
+    AND p.name = p.raw->>'name' AND p.list = 'EL' AND p.type = 'Entity'
+    AND p.alt_names = ARRAY(SELECT jsonb_array_elements_text(p.raw->'alt_names'))
+    AND p.countries = CASE WHEN p.raw->>'country' IS NULL THEN '{}' ELSE ARRAY[p.raw->>'country'] END
+    AND p.license_requirement IS NOT DISTINCT FROM p.raw->>'license_requirement'
+    AND p.license_policy IS NOT DISTINCT FROM p.raw->>'license_policy'
+    AND p.federal_register_notice IS NOT DISTINCT FROM NULLIF(array_to_string(ARRAY(
+        SELECT jsonb_array_elements_text(p.raw->'federal_register_notices')), '; '), '')
+    AND jsonb_array_length(p.addresses) = jsonb_array_length(p.raw->'addresses')")" 222
+t_eq "entity list entry ids unique" "$(q "SELECT count(DISTINCT p.entry_id) $EL")" 222
 
 # Same file and date again: idempotent.
 t_cmd "re-import 740 Supp. 1" "${IMP[@]}" import ecfr "$FIX/ecfr/part740_country_groups.xml"
