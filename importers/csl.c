@@ -104,6 +104,151 @@ csl_parser_sha256(struct csl_parser *p, const char *s, char out[65])
 	csl_hex(md, mdlen, out);
 }
 
+/* A growing string. */
+struct csl_buf {
+	char	*s;
+	size_t	 len;
+	size_t	 size;
+};
+
+/* Append bytes to a growing string. */
+static void
+csl_buf_add(struct csl_buf *b, const char *s, size_t n)
+{
+	if (b->len + n + 1 > b->size) {
+		while (b->len + n + 1 > b->size)
+			b->size = b->size != 0 ? b->size * 2 : 1024;
+		b->s = xreallocarray(b->s, b->size, 1);
+	}
+	memcpy(b->s + b->len, s, n);
+	b->len += n;
+	b->s[b->len] = '\0';
+}
+
+/* A JSON string as jansson's dump writes it without JSON_ENSURE_ASCII:
+ * quote, backslash and control characters escaped, the rest as is. */
+static void
+csl_canon_string(struct csl_buf *b, const char *s, size_t len)
+{
+	const char	*run = s, *end = s + len;
+	char		 esc[8];
+	unsigned char	 c;
+
+	csl_buf_add(b, "\"", 1);
+	for (; s < end; s++) {
+		c = (unsigned char)*s;
+		if (c >= 0x20 && c != '"' && c != '\\')
+			continue;
+		csl_buf_add(b, run, (size_t)(s - run));
+		run = s + 1;
+		switch (c) {
+		case '"': csl_buf_add(b, "\\\"", 2); break;
+		case '\\': csl_buf_add(b, "\\\\", 2); break;
+		case '\b': csl_buf_add(b, "\\b", 2); break;
+		case '\f': csl_buf_add(b, "\\f", 2); break;
+		case '\n': csl_buf_add(b, "\\n", 2); break;
+		case '\r': csl_buf_add(b, "\\r", 2); break;
+		case '\t': csl_buf_add(b, "\\t", 2); break;
+		default:
+			snprintf(esc, sizeof esc, "\\u%04X", c);
+			csl_buf_add(b, esc, 6);
+			break;
+		}
+	}
+	csl_buf_add(b, run, (size_t)(s - run));
+	csl_buf_add(b, "\"", 1);
+}
+
+/* Object keys in jansson's JSON_SORT_KEYS order (bytewise). */
+static int
+csl_canon_cmp(const void *a, const void *b)
+{
+	return (strcmp(*(const char *const *)a, *(const char *const *)b));
+}
+
+/* Append v in the canonical form; -1 on a real number (see below). */
+static int
+csl_canon(struct csl_buf *b, const json_t *v)
+{
+	const char	*k, *stack[32], **keys;
+	json_t		*m;
+	size_t		 i, n;
+	char		 num[32];
+	int		 rc = 0;
+
+	switch (json_typeof(v)) {
+	case JSON_OBJECT:
+		n = json_object_size(v);
+		keys = n <= nitems(stack) ? stack :
+		    xreallocarray(NULL, n, sizeof *keys);
+		i = 0;
+		json_object_foreach((json_t *)v, k, m)
+			keys[i++] = k;
+		qsort(keys, n, sizeof *keys, csl_canon_cmp);
+		csl_buf_add(b, "{", 1);
+		for (i = 0; i < n && rc == 0; i++) {
+			if (i > 0)
+				csl_buf_add(b, ",", 1);
+			csl_canon_string(b, keys[i], strlen(keys[i]));
+			csl_buf_add(b, ":", 1);
+			rc = csl_canon(b, json_object_get(v, keys[i]));
+		}
+		csl_buf_add(b, "}", 1);
+		if (keys != stack)
+			free(keys);
+		return (rc);
+	case JSON_ARRAY:
+		csl_buf_add(b, "[", 1);
+		for (i = 0; i < json_array_size(v) && rc == 0; i++) {
+			if (i > 0)
+				csl_buf_add(b, ",", 1);
+			rc = csl_canon(b, json_array_get(v, i));
+		}
+		csl_buf_add(b, "]", 1);
+		return (rc);
+	case JSON_STRING:
+		csl_canon_string(b, json_string_value(v),
+		    json_string_length(v));
+		return (0);
+	case JSON_INTEGER:
+		snprintf(num, sizeof num, "%" JSON_INTEGER_FORMAT,
+		    json_integer_value(v));
+		csl_buf_add(b, num, strlen(num));
+		return (0);
+	case JSON_TRUE:
+		csl_buf_add(b, "true", 4);
+		return (0);
+	case JSON_FALSE:
+		csl_buf_add(b, "false", 5);
+		return (0);
+	case JSON_NULL:
+		csl_buf_add(b, "null", 4);
+		return (0);
+	default:
+		/* A real: its digits are jansson's business. */
+		return (-1);
+	}
+}
+
+/*
+ * An entry as compact JSON with sorted keys, byte for byte what
+ * json_dumps(JSON_COMPACT | JSON_SORT_KEYS) writes (the content hash is
+ * taken over it, so it must not change), without jansson's per-object key
+ * arrays. NULL when the entry holds a real number: the caller then asks
+ * jansson. The caller frees the string.
+ */
+static char *
+csl_canon_dumps(const json_t *v)
+{
+	struct csl_buf	b = { NULL, 0, 0 };
+
+	if (csl_canon(&b, v) != 0) {
+		free(b.s);
+		return (NULL);
+	}
+	return (b.s);
+}
+
 /* A non-empty string member, or NULL. */
 static const char *
 csl_str(const json_t *o, const char *k)
@@ -179,8 +324,8 @@ csl_party(struct csl_parser *p, json_t *raw, size_t idx, char **txt,
 	} else
 		eid = screen_entry_id(code, csl_str(raw, "entity_number"), name,
 		    cslen > 0 ? cs : NULL);
-	*txt = json_dumps(raw, JSON_COMPACT | JSON_SORT_KEYS);
-	if (*txt == NULL)
+	if ((*txt = csl_canon_dumps(raw)) == NULL &&
+	    (*txt = json_dumps(raw, JSON_COMPACT | JSON_SORT_KEYS)) == NULL)
 		fatalx("could not encode a party");
 	csl_parser_sha256(p, *txt, hash);
 	row = json_pack("{s:s,s:s,s:s,s:s,s:s,s:o,s:o,s:o,s:s?,s:s?,s:s?,"

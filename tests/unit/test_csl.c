@@ -11,6 +11,8 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include <openssl/evp.h>
+
 #include "importers.h"
 
 /* One Entity List entry in trade.gov's JSON shape (keys out of order). */
@@ -100,6 +102,55 @@ test_csl_content_hash_follows_content(void **state)
 	json_decref(ra);
 	json_decref(rb);
 	json_decref(rc);
+}
+
+/* The content hash is taken over exactly what jansson's
+ * json_dumps(JSON_COMPACT | JSON_SORT_KEYS) writes, whatever the entry
+ * holds: escapes, control characters, non-ASCII, nesting, numbers, empty
+ * containers, keys that sort bytewise (the hash of every stored party
+ * depends on it; schema/030_parties.sql). */
+static void
+test_csl_content_hash_is_over_jansson_dump(void **state)
+{
+	static const char *const entries[] = {
+		CSL_ENTRY,
+		"{\"source\":\"Entity List (EL)\",\"name\":\"Quote \\\" and "
+		"back\\\\slash / slash\",\"alt_names\":[\"tab\\there\",\"nl\\n"
+		"cr\\r\",\"bell\\u0007 esc\\u001b del\\u007f\",\"\\b\\f\"]}",
+		"{\"source\":\"SDN\",\"name\":\"Ni\\u00f1o \\u4e2d\\u56fd "
+		"\\ud83d\\ude00 \\u2028\",\"Zeta\":1,\"alpha\":-42,\"B\":true,"
+		"\"a\":false,\"_\":null,\"e\":{},\"f\":[],\"addresses\":[{"
+		"\"country\":\"RU\",\"nested\":{\"z\":[1,2,{\"y\":\"x\"}],"
+		"\"a\":0}}],\"\\u00e9\":\"key\",\"ab\":1,\"a b\":2}",
+		"{\"source\":\"DPL\",\"name\":\"Real\",\"score\":0.1,"
+		"\"big\":1e300,\"i\":9007199254740993}",
+	};
+	char		 buf[4096], *dump, hex[65];
+	unsigned char	 md[EVP_MAX_MD_SIZE];
+	unsigned int	 mdlen, k;
+	size_t		 i;
+	json_t		*rows, *e;
+	json_error_t	 jerr;
+	char		*cause = NULL;
+
+	(void)state;
+	for (i = 0; i < sizeof entries / sizeof entries[0]; i++) {
+		snprintf(buf, sizeof buf, "{\"results\": [%s]}", entries[i]);
+		rows = csl_parse(buf, strlen(buf), &cause);
+		if (rows == NULL)
+			fail_msg("entry %zu: %s", i, cause);
+		e = json_loads(entries[i], 0, &jerr);
+		assert_non_null(e);
+		dump = json_dumps(e, JSON_COMPACT | JSON_SORT_KEYS);
+		EVP_Digest(dump, strlen(dump), md, &mdlen, EVP_sha256(), NULL);
+		for (k = 0; k < mdlen; k++)
+			snprintf(hex + 2 * k, 3, "%02x", md[k]);
+		if (strcmp(row_str(rows, 0, "content_hash"), hex) != 0)
+			fail_msg("entry %zu: hash of %s differs", i, dump);
+		free(dump);
+		json_decref(e);
+		json_decref(rows);
+	}
 }
 
 /* The same name listed twice gets distinct entry ids. */
@@ -288,6 +339,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_csl_json_parses_results),
 		cmocka_unit_test(test_csl_content_hash_follows_content),
+		cmocka_unit_test(test_csl_content_hash_is_over_jansson_dump),
 		cmocka_unit_test(test_csl_duplicate_entries_get_suffixes),
 		cmocka_unit_test(test_csl_csv_parses_rows),
 		cmocka_unit_test(test_csl_json_frame_streams_entries),
