@@ -342,29 +342,47 @@ screen_fetch_versions(PGconn *conn, struct screen_builder *b, char **cause)
 
 /*
  * Stream the parties of the current versions, one row at a time, straight
- * into the builder: no document is built on the server nor held here.
+ * into the builder: no document is built on the server nor held here. The
+ * index wants them in id order (ties between names go to the older entry).
+ * The importer writes a version's parties with one COPY, so the table's
+ * own order almost always is id order: unless ordered, they are read
+ * without a sort on the server, and 1 is returned (the rest drained) if one
+ * comes out of order, for the caller to ask again, ordered.
  */
 static int
-screen_fetch_parties(PGconn *conn, struct screen_builder *b, char **cause)
+screen_fetch_parties(PGconn *conn, struct screen_builder *b, bool ordered,
+    char **cause)
 {
 	PGresult		*res;
 	struct screen_party_in	 in;
 	const char		**alts = NULL, **ccs = NULL;
 	size_t			 altcap = 0, cccap = 0;
 	int			 rc = 0;
+	long long		 id, last = -1;
+	char			*sql;
 
-	if (!PQsendQuery(conn, "SELECT p.name, p.list, p.source, p.entry_id, "
+	xasprintf(&sql, "SELECT p.name, p.list, p.source, p.entry_id, "
 	    "p.content_hash, p.license_requirement, p.license_policy, "
 	    "p.federal_register_notice, p.type, p.list_version, "
-	    "p.alt_names, p.countries FROM parties p JOIN (SELECT DISTINCT "
-	    "ON (kind) id FROM list_versions ORDER BY kind, activated_at "
-	    "DESC, id DESC) c ON c.id = p.list_version ORDER BY p.id") ||
-	    !PQsetSingleRowMode(conn)) {
+	    "p.alt_names, p.countries, p.id FROM parties p JOIN (SELECT "
+	    "DISTINCT ON (kind) id FROM list_versions ORDER BY kind, "
+	    "activated_at DESC, id DESC) c ON c.id = p.list_version%s",
+	    ordered ? " ORDER BY p.id" : "");
+	if (!PQsendQuery(conn, sql) || !PQsetSingleRowMode(conn)) {
 		xasprintf(cause, "%s", PQerrorMessage(conn));
+		free(sql);
 		return (-1);
 	}
+	free(sql);
 	while ((res = PQgetResult(conn)) != NULL) {
-		if (PQresultStatus(res) == PGRES_SINGLE_TUPLE) {
+		if (PQresultStatus(res) == PGRES_SINGLE_TUPLE && rc == 0) {
+			id = strtoll(PQgetvalue(res, 0, 12), NULL, 10);
+			if (id <= last) {
+				rc = 1;
+				PQclear(res);
+				continue;
+			}
+			last = id;
 			memset(&in, 0, sizeof in);
 			in.name = screen_pg_value(res, 0);
 			in.list = screen_pg_value(res, 1);
@@ -384,7 +402,8 @@ screen_fetch_parties(PGconn *conn, struct screen_builder *b, char **cause)
 			in.alt_names = alts;
 			in.countries = ccs;
 			screen_builder_add_party(b, &in);
-		} else if (PQresultStatus(res) != PGRES_TUPLES_OK && rc == 0) {
+		} else if (PQresultStatus(res) != PGRES_TUPLES_OK &&
+		    PQresultStatus(res) != PGRES_SINGLE_TUPLE && rc != -1) {
 			xasprintf(cause, "%s", PQresultErrorMessage(res));
 			rc = -1;
 		}
@@ -419,6 +438,7 @@ screen_build_thread(void *arg)
 	json_t			*vdoc = NULL, *info;
 	int64_t			 t0 = eard_now_us(), t1 = 0, t2 = 0;
 	size_t			 n, nn;
+	int			 rc;
 
 	b = screen_builder_new();
 	conn = PQconnectdb(job->conninfo);
@@ -434,14 +454,25 @@ screen_build_thread(void *arg)
 		goto fail;
 	}
 	PQclear(res);
-	/* The parties come in id order: sort them in memory, on one core
+	/* When the parties must be sorted by id: in memory, on one core
 	 * (the default work_mem spills the sort of a full CSL to disk). */
 	PQclear(PQexec(conn, "SET LOCAL work_mem = '64MB'"));
 	PQclear(PQexec(conn, "SET LOCAL max_parallel_workers_per_gather = 0"));
 	if ((vdoc = screen_fetch_versions(conn, b, &cause)) == NULL)
 		goto fail;
 	t1 = eard_now_us();
-	if (screen_fetch_parties(conn, b, &cause) != 0)
+	if ((rc = screen_fetch_parties(conn, b, false, &cause)) == 1) {
+		/* Out of id order: again, sorted by the server. */
+		log_info("screening lists: parties out of id order in the "
+		    "table, reading them again sorted");
+		json_decref(vdoc);
+		screen_builder_free(b);
+		b = screen_builder_new();
+		if ((vdoc = screen_fetch_versions(conn, b, &cause)) == NULL)
+			goto fail;
+		rc = screen_fetch_parties(conn, b, true, &cause);
+	}
+	if (rc != 0)
 		goto fail;
 	PQclear(PQexec(conn, "COMMIT"));
 	PQfinish(conn);
