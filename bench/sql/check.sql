@@ -217,8 +217,10 @@ LANGUAGE sql STABLE AS $$
 	FROM bench_chip_check(req)
 $$;
 
--- The requests of the run, numbered for pgbench's random pick.
+-- The requests of the run, numbered for pgbench's random pick, with the
+-- expert case (tests/fixtures/cases.jsonl) each comes from.
 CREATE TABLE IF NOT EXISTS bench_cases (
 	id	integer PRIMARY KEY,
-	req	jsonb NOT NULL
+	req	jsonb NOT NULL,
+	case_id	text
 );
