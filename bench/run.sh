@@ -40,7 +40,7 @@ EARD=$ROOT/$BUILD/eard
 EARCTL=$ROOT/$BUILD/earctl
 LOADGEN=$ROOT/$BUILD/bench/loadgen
 FLOOR=$ROOT/$BUILD/bench/floor
-SHARED=$ROOT/../shared/data
+SHARED=${SHARED:-$ROOT/../shared/data}	# SHARED=/nonexistent: the fixtures
 FIX=$ROOT/tests/fixtures
 . "$ROOT/scripts/pglib.sh"
 

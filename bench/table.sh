@@ -20,6 +20,8 @@ us() { j "$1" "$2 | t"; }
 
 echo "Machine: $(j machine .machine). Data: $(j machine .data)."
 echo "Run: $(j machine .date), $(j machine .seconds_per_run) s per load run."
+echo "The files the commands name (eard.conf, chip.jsonl, ...) are made by"
+echo "bench/run.sh in its temporary directory; \`KEEP=1\` keeps it."
 echo
 echo '| measurement | eard | baseline | ratio | target | | reproduce |'
 echo '| --- | --- | --- | --- | --- | --- | --- |'

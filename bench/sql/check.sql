@@ -149,7 +149,8 @@ $$;
 -- One chip check: the classification (the first rule in force on the date
 -- whose predicate holds, by precedence; class_unknown when one above it was
 -- unknown), then every requirement in force on the date for that
--- classification, with whether its predicate holds (NULL: unknown).
+-- classification whose compliance date has come, with whether its
+-- predicate holds (NULL: unknown).
 CREATE OR REPLACE FUNCTION bench_chip_check(req jsonb)
 RETURNS TABLE (eccn text, class_unknown boolean, rule_id text, reason text,
     effect text, applies boolean, citation text)
@@ -181,6 +182,7 @@ BEGIN
 	FOR c IN SELECT r.rule_id, r.reason, r.effect, r.predicate, r.citation
 	    FROM licence_requirements r
 	    WHERE r.item = 'chip' AND r.valid @> d
+	      AND (r.compliance IS NULL OR r.compliance <= d)
 	      AND (r.eccns IS NULL OR EXISTS (SELECT 1 FROM unnest(r.eccns) e
 		WHERE lower(eccn) = lower(e) OR lower(eccn) LIKE lower(e) || '.%'))
 	LOOP
