@@ -92,6 +92,7 @@ struct screen_name {		/* a name or an alias of a party */
 
 struct screen_index {
 	int			 refs;
+	uint64_t		 serial;	/* unique to this index */
 	struct screen_arena	 arena;
 	struct smap		 strings;	/* interned strings */
 	struct screen_party	*parties;
@@ -1041,6 +1042,7 @@ screen_name_real(const struct screen_index *ix, const struct screen_name *sn)
 struct screen_builder *
 screen_builder_new(void)
 {
+	static uint64_t		 serials;
 	struct screen_builder	*b;
 	struct screen_index	*ix;
 
@@ -1049,6 +1051,7 @@ screen_builder_new(void)
 	screen_tokens_init(&b->st);
 	ix = b->ix = xcalloc(1, sizeof *ix);
 	ix->refs = 1;
+	ix->serial = __atomic_add_fetch(&serials, 1, __ATOMIC_RELAXED);
 	smap_init(&ix->vocab, 65536);
 	smap_init(&ix->strings, 256);
 	return (b);
@@ -1773,6 +1776,57 @@ screen_fuzzy_known(const struct screen_index *ix, uint32_t v,
 	memcpy(q->sim, fz->sim, sizeof q->sim);
 }
 
+/*
+ * Per-thread memory of the tokens no list has, for the names screened
+ * again and again: direct-mapped by the token's hash, each entry tied to
+ * the index it was found in (its serial, never reused).
+ */
+#define SCREEN_UCACHE_SLOTS	1024
+struct screen_ucache {
+	uint64_t	 serial;	/* 0: empty */
+	char		 text[61];
+	bool		 form;		/* a misspelt form word */
+	size_t		 nvar;
+	uint32_t	 var[SCREEN_MAX_VARIANTS];
+	double		 sim[SCREEN_MAX_VARIANTS];
+};
+static __thread struct screen_ucache *screen_ucache;
+
+/* An unknown token: true when it is a misspelt form word, else its fuzzy
+ * variants in q (searched, or remembered from an earlier query). */
+static bool
+screen_fuzzy_unknown(const struct screen_index *ix, struct screen_qtok *q)
+{
+	struct screen_ucache	*e;
+	size_t			 len = strlen(q->text);
+
+	if (len >= sizeof e->text) {
+		if (screen_fuzzy_form_word(q->text))
+			return (true);
+		screen_fuzzy(ix, q);
+		return (false);
+	}
+	if (screen_ucache == NULL)
+		screen_ucache = xcalloc(SCREEN_UCACHE_SLOTS,
+		    sizeof *screen_ucache);
+	e = &screen_ucache[screen_hash(q->text) % SCREEN_UCACHE_SLOTS];
+	if (e->serial == ix->serial && strcmp(e->text, q->text) == 0) {
+		q->nvar = e->nvar;
+		memcpy(q->var, e->var, sizeof q->var);
+		memcpy(q->sim, e->sim, sizeof q->sim);
+		return (e->form);
+	}
+	e->form = screen_fuzzy_form_word(q->text);
+	if (!e->form)
+		screen_fuzzy(ix, q);
+	e->serial = ix->serial;
+	memcpy(e->text, q->text, len + 1);
+	e->nvar = q->nvar;
+	memcpy(e->var, q->var, sizeof e->var);
+	memcpy(e->sim, q->sim, sizeof e->sim);
+	return (e->form);
+}
+
 /* Prepare the query's tokens: weights, known variants, acronym keys. */
 static size_t
 screen_query_tokens(const struct screen_index *ix, struct screen_tokens *st,
@@ -1800,12 +1854,11 @@ screen_query_tokens(const struct screen_index *ix, struct screen_tokens *st,
 			/* A word only a name or two has may be their typo. */
 			if (ix->vdf[*v] <= 3)
 				screen_fuzzy_known(ix, *v, &q[i]);
-		} else if (screen_fuzzy_form_word(st->v[i])) {
-			q[i].ignored = true;
+		} else if (screen_fuzzy_unknown(ix, &q[i])) {
+			q[i].ignored = true;	/* a misspelt form word */
 			continue;
 		} else {
 			/* A typo of a known word weighs what that word does. */
-			screen_fuzzy(ix, &q[i]);
 			q[i].weight = ix->unknown_weight;
 			best = 0;
 			for (j = 0; j < q[i].nvar; j++) {
