@@ -194,6 +194,8 @@ const char *check_item_name(const struct check *);	/* NULL if none */
 void	 check_set_screening(struct check *, const struct ear_listing *,
 	     size_t, const char *);
 void	 check_set_consignee_tpp(struct check *, double); /* shipped this year */
+void	 check_copy_screening(struct check *, const struct check *);
+struct check *check_screening_holder(const struct check *); /* check_free */
 double	 check_aggregate_tpp(const struct check *);	/* TPP x quantity, NaN */
 
 /*

@@ -781,6 +781,49 @@ check_set_screening(struct check *c, const struct ear_listing *hits,
 	c->screened = true;
 }
 
+/*
+ * Give dst the screening src was given (check_set_screening()), so checks
+ * of one recipient in one batch are screened once. src may be a holder
+ * from check_screening_holder().
+ */
+void
+check_copy_screening(struct check *dst, const struct check *src)
+{
+	struct ear_listing	*hits;
+	size_t			 i;
+
+	if (!src->screened)
+		return;
+	hits = xcalloc(src->nlistings + 1, sizeof *hits);
+	for (i = 0; i < src->nlistings; i++) {
+		const struct check_listing *l = &src->listings[i];
+
+		hits[i].name = l->name;
+		hits[i].list = l->list;
+		hits[i].license_requirement = l->license_requirement;
+		hits[i].license_policy = l->license_policy;
+		hits[i].federal_register_notice = l->federal_register_notice;
+		hits[i].matched_on = l->matched_on;
+		hits[i].score = l->score;
+		hits[i].match = l->match;
+		hits[i].export_list = l->export_list;
+	}
+	check_set_screening(dst, hits, src->nlistings, src->lists_version);
+	free(hits);
+}
+
+/* A check holding only a copy of src's screening; free with check_free(). */
+struct check *
+check_screening_holder(const struct check *src)
+{
+	struct check	*h;
+
+	h = xcalloc(1, sizeof *h);
+	h->kind = src->kind;
+	check_copy_screening(h, src);
+	return (h);
+}
+
 /* TPP already shipped to this consignee this calendar year (LPP cap). */
 void
 check_set_consignee_tpp(struct check *c, double tpp)

@@ -27,6 +27,7 @@ struct checks_item {
 	enum item_kind		 kind;
 	json_t			*body;		/* the item's request (owned) */
 	json_t			*result;	/* response or {"error":...} */
+	char			*text;		/* batch: result, written */
 	int			 status;	/* 200 or the error's */
 	struct check		*chk;		/* while the consignee is asked */
 	bool			 consignee_asked;
@@ -42,6 +43,9 @@ struct checks_job {
 	size_t			 outstanding;
 	struct checks_item	*items;
 	ear_date		 today;
+	json_t			*screened;	/* batch: recipient -> holder */
+	struct check		**holders;	/* screening of each recipient */
+	size_t			 nholders;
 };
 
 static void	checks_item_run(struct checks_item *);
@@ -49,22 +53,34 @@ static void	checks_item_determine(struct checks_item *, struct check *);
 static void	checks_item_submit(struct checks_item *);
 static bool	checks_note2_context(struct checks_item *, struct check *);
 
-/* A time-ordered unique id: UUIDv7 (RFC 9562), 74 random bits. */
+/*
+ * A time-ordered unique id: UUIDv7 (RFC 9562), 74 random bits. The random
+ * bytes come from the kernel 4 KiB at a time (one getrandom() per 256 ids,
+ * not one per id: a batch makes thousands). Loop thread only.
+ */
 void
 decision_new_id(char out[40])
 {
-	unsigned char	 b[16];
-	struct timespec	 ts;
-	uint64_t	 ms;
-	size_t		 got = 0;
-	ssize_t		 n;
+	static unsigned char	 pool[4096];
+	static size_t		 used = sizeof pool;
+	unsigned char		 b[16];
+	struct timespec		 ts;
+	uint64_t		 ms;
+	size_t			 got = 0;
+	ssize_t			 n;
 
-	while (got < sizeof b) {
-		n = getrandom(b + got, sizeof b - got, 0);
-		if (n <= 0)
-			fatal("could not read random bytes");
-		got += (size_t)n;
+	if (used + sizeof b > sizeof pool) {
+		while (got < sizeof pool) {
+			n = getrandom(pool + got, sizeof pool - got, 0);
+			if (n <= 0)
+				fatal("could not read random bytes");
+			got += (size_t)n;
+		}
+		used = 0;
 	}
+	memcpy(b, pool + used, sizeof b);
+	explicit_bzero(pool + used, sizeof b);
+	used += sizeof b;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 	b[0] = (unsigned char)(ms >> 40);
@@ -94,32 +110,58 @@ checks_item_field(enum item_kind kind)
 	return kind == ITEM_CHIP ? "chip" : "model";
 }
 
+/*
+ * The batch's answer, {"results":[...]} from each item's text in order:
+ * the bytes request_reply_json() would write for the tree, without
+ * holding every item's tree until the last is done.
+ */
+static void
+checks_batch_reply(struct checks_job *job)
+{
+	static const char	 head[] = "{\"results\":[", tail[] = "]}\n";
+	char			*out, *p;
+	size_t			 i, len = sizeof head + sizeof tail, n;
+
+	for (i = 0; i < job->n; i++)
+		len += strlen(job->items[i].text) + 1;
+	out = p = xmalloc(len);
+	memcpy(p, head, sizeof head - 1);
+	p += sizeof head - 1;
+	for (i = 0; i < job->n; i++) {
+		if (i > 0)
+			*p++ = ',';
+		n = strlen(job->items[i].text);
+		memcpy(p, job->items[i].text, n);
+		p += n;
+	}
+	memcpy(p, tail, sizeof tail);
+	request_reply_text(job->r, 200, "application/json", out);
+	free(out);
+}
+
 /* Everything is done: reply and let go of what the job holds. */
 static void
 checks_job_finish(struct checks_job *job)
 {
 	struct request	*r = job->r;
-	json_t		*results;
 	size_t		 i;
 
 	if (!request_replied(r)) {
-		if (job->batch) {
-			results = json_array();
-			for (i = 0; i < job->n; i++) {
-				json_array_append(results,
-				    job->items[i].result != NULL ?
-				    job->items[i].result : json_null());
-			}
-			request_reply_json(r, 200, json_pack("{s:o}",
-			    "results", results));
-		} else
+		if (job->batch)
+			checks_batch_reply(job);
+		else
 			request_reply_json(r, job->items[0].status,
 			    json_incref(job->items[0].result));
 	}
 	for (i = 0; i < job->n; i++) {
 		json_decref(job->items[i].body);
 		json_decref(job->items[i].result);
+		free(job->items[i].text);
 	}
+	for (i = 0; i < job->nholders; i++)
+		check_free(job->holders[i]);
+	free(job->holders);
+	json_decref(job->screened);
 	if (job->rs != NULL)
 		ruleset_unref(job->rs);
 	request_release(r);
@@ -131,6 +173,15 @@ checks_item_done(struct checks_item *it)
 {
 	struct checks_job	*job = it->job;
 
+	if (job->batch) {
+		/* Its text now; the tree goes (a batch holds thousands). */
+		it->text = it->result != NULL ? canon_dumps(it->result,
+		    NULL) : NULL;
+		if (it->text == NULL)
+			it->text = xstrdup("null");
+		json_decref(it->result);
+		it->result = NULL;
+	}
 	if (--job->outstanding == 0)
 		checks_job_finish(job);
 }
@@ -185,6 +236,62 @@ checks_audit_done(void *arg, int ok)
 	checks_item_done(it);
 }
 
+/* The memo key of a check's recipient: name, unit separator, country. */
+static char *
+checks_screen_key(const struct check *chk)
+{
+	const char	*cc = check_recipient_country(chk);
+	char		*key;
+
+	xasprintf(&key, "%s\037%s", check_recipient_name(chk),
+	    cc != NULL ? cc : "");
+	return (key);
+}
+
+/*
+ * In a batch, a recipient already screened gives its hits to the next
+ * check naming it (same name and country, same lists in one pass): one
+ * screening per recipient instead of one per item. True if it did.
+ */
+static bool
+checks_screen_again(struct checks_job *job, struct check *chk)
+{
+	json_t	*ix;
+	char	*key;
+
+	if (!job->batch || job->screened == NULL ||
+	    check_recipient_name(chk) == NULL)
+		return (false);
+	key = checks_screen_key(chk);
+	ix = json_object_get(job->screened, key);
+	free(key);
+	if (ix == NULL)
+		return (false);
+	check_copy_screening(chk, job->holders[json_integer_value(ix)]);
+	return (true);
+}
+
+/* Remember a batch item's screening for the recipient's next checks. */
+static void
+checks_screen_keep(struct checks_job *job, const struct check *chk)
+{
+	char	*key;
+
+	if (!job->batch || check_recipient_name(chk) == NULL)
+		return;
+	if (job->screened == NULL)
+		job->screened = json_object();
+	key = checks_screen_key(chk);
+	if (json_object_get(job->screened, key) == NULL) {
+		job->holders = xreallocarray(job->holders, job->nholders + 1,
+		    sizeof *job->holders);
+		job->holders[job->nholders] = check_screening_holder(chk);
+		json_object_set_new(job->screened, key,
+		    json_integer((json_int_t)job->nholders++));
+	}
+	free(key);
+}
+
 /* Decode, screen, determine and submit the decision. */
 static void
 checks_item_decide(struct checks_item *it)
@@ -200,13 +307,16 @@ checks_item_decide(struct checks_item *it)
 		error_clear(&err);
 		return;
 	}
-	if (screen_check != NULL && screen_check(chk, &cause) != 0) {
-		check_free(chk);
-		checks_item_failf(it, 503, "screening_unavailable",
-		    "recipient", "could not screen the recipient: %s",
-		    cause != NULL ? cause : "lists unavailable");
-		free(cause);
-		return;
+	if (screen_check != NULL && !checks_screen_again(job, chk)) {
+		if (screen_check(chk, &cause) != 0) {
+			check_free(chk);
+			checks_item_failf(it, 503, "screening_unavailable",
+			    "recipient", "could not screen the recipient: %s",
+			    cause != NULL ? cause : "lists unavailable");
+			free(cause);
+			return;
+		}
+		checks_screen_keep(job, chk);
 	}
 	checks_item_determine(it, chk);
 }
