@@ -27,17 +27,41 @@
 #define CSL_COPY_CHUNK	65536
 
 /*
+ * A party row as the importer writes it (schema/030_parties.sql): strings
+ * borrowed from the entry (raw) unless marked owned; NULL where the entry
+ * has no non-empty value. txt is the entry as compact JSON with sorted
+ * keys, the text its content hash is taken over.
+ */
+struct csl_row {
+	char		*entry_id;	/* owned */
+	char		 content_hash[65];
+	char		 list[32];
+	const char	*source;
+	const char	*name;
+	json_t		*alt_names;	/* owned: the non-empty ones */
+	json_t		*countries;	/* owned: two-letter codes */
+	json_t		*addresses;	/* raw's array or NULL */
+	const char	*type;
+	const char	*license_requirement;
+	const char	*license_policy;
+	const char	*federal_register_notice;
+	const char	*entity_number;
+	json_t		*programs;	/* raw's array or NULL */
+	json_t		*raw;
+	char		*txt;		/* owned */
+};
+
+/*
  * One parse: the digest of the content hashes, the entry ids seen so far
- * (a duplicate gets a suffix in file order), and where each row goes.
- * row() gets the row (borrowed) and the entry as compact JSON with sorted
- * keys (the text its content hash is taken over).
+ * (a duplicate gets a suffix in file order), and where each row goes
+ * (row() gets it borrowed).
  */
 struct csl_parser {
 	EVP_MD		*md;
 	EVP_MD_CTX	*ctx;
 	json_t		*seen;		/* entry id -> times seen */
 	size_t		 n;		/* rows emitted */
-	int		(*row)(void *, json_t *, const char *, char **);
+	int		(*row)(void *, const struct csl_row *, char **);
 	void		*arg;
 };
 
@@ -69,7 +93,7 @@ csl_sha256(const void *buf, size_t len, char out[65])
 /* Set up a parse that hands each row to fn(arg, ...). */
 static void
 csl_parser_init(struct csl_parser *p,
-    int (*fn)(void *, json_t *, const char *, char **), void *arg)
+    int (*fn)(void *, const struct csl_row *, char **), void *arg)
 {
 	memset(p, 0, sizeof *p);
 	/* Fetched once: EVP_sha256() alone looks the digest up per call. */
@@ -258,41 +282,69 @@ csl_str(const json_t *o, const char *k)
 	return (s != NULL && *s != '\0' ? s : NULL);
 }
 
+/* Free what a row owns. */
+static void
+csl_row_clear(struct csl_row *r)
+{
+	free(r->entry_id);
+	free(r->txt);
+	json_decref(r->alt_names);
+	json_decref(r->countries);
+}
+
+/* A member if it is an array, else NULL. */
+static json_t *
+csl_array(const json_t *o, const char *k)
+{
+	json_t	*a = json_object_get(o, k);
+
+	return (json_is_array(a) ? a : NULL);
+}
+
 /*
  * Turn one trade.gov entry into a party row: list code, entry id, content
- * hash, countries. Returns a new reference and in *txt the entry as
- * compact JSON with sorted keys (the caller frees it), or NULL and *cause.
+ * hash, countries. 0, or -1 and *cause (r is then empty). r borrows from
+ * raw: it is used before raw is released.
  */
-static json_t *
-csl_party(struct csl_parser *p, json_t *raw, size_t idx, char **txt,
+static int
+csl_party(struct csl_parser *p, json_t *raw, size_t idx, struct csl_row *r,
     char **cause)
 {
-	const char	*name, *source, *cc;
-	char		 code[32], hash[65], cs[256], *eid;
-	json_t		*row, *countries, *alts, *a, *v;
+	const char	*cc;
+	char		 cs[256];
+	json_t		*a, *v;
 	size_t		 i, cslen = 0;
 	bool		 cstrunc = false;
 
+	memset(r, 0, sizeof *r);
 	if (!json_is_object(raw)) {
 		xasprintf(cause, "party %zu is not an object", idx + 1);
-		return (NULL);
+		return (-1);
 	}
-	if ((name = csl_str(raw, "name")) == NULL) {
+	if ((r->name = csl_str(raw, "name")) == NULL) {
 		xasprintf(cause, "party %zu has no \"name\"", idx + 1);
-		return (NULL);
+		return (-1);
 	}
-	if ((source = csl_str(raw, "source")) == NULL) {
+	if ((r->source = csl_str(raw, "source")) == NULL) {
 		xasprintf(cause, "party %zu (\"%s\") has no \"source\"",
-		    idx + 1, name);
-		return (NULL);
+		    idx + 1, r->name);
+		return (-1);
 	}
-	screen_list_code(source, code, sizeof code);
-	countries = json_array();
-	json_array_foreach(json_object_get(raw, "addresses"), i, a) {
+	r->raw = raw;
+	screen_list_code(r->source, r->list, sizeof r->list);
+	r->addresses = csl_array(raw, "addresses");
+	r->programs = csl_array(raw, "programs");
+	r->type = csl_str(raw, "type");
+	r->license_requirement = csl_str(raw, "license_requirement");
+	r->license_policy = csl_str(raw, "license_policy");
+	r->federal_register_notice = csl_str(raw, "federal_register_notice");
+	r->entity_number = csl_str(raw, "entity_number");
+	r->countries = json_array();
+	json_array_foreach(r->addresses, i, a) {
 		cc = csl_str(a, "country");
 		if (cc == NULL || strlen(cc) != 2)
 			continue;
-		json_array_append_new(countries, json_string(cc));
+		json_array_append_new(r->countries, json_string(cc));
 		/* "CN,HK": three bytes a country */
 		if (cslen + 4 > sizeof cs) {
 			cstrunc = true;
@@ -304,75 +356,78 @@ csl_party(struct csl_parser *p, json_t *raw, size_t idx, char **txt,
 		cslen += 2;
 	}
 	cs[cslen] = '\0';
-	alts = json_array();
+	r->alt_names = json_array();
 	json_array_foreach(json_object_get(raw, "alt_names"), i, v)
 		if (json_string_value(v) != NULL && *json_string_value(v))
-			json_array_append(alts, v);
+			json_array_append(r->alt_names, v);
 	if (cstrunc) {
 		/* More countries than the buffer: join them the long way. */
 		char	*all = NULL, *tmp;
 
-		json_array_foreach(countries, i, v) {
+		json_array_foreach(r->countries, i, v) {
 			tmp = all;
 			xasprintf(&all, "%s%s%s", tmp != NULL ? tmp : "",
 			    tmp != NULL ? "," : "", json_string_value(v));
 			free(tmp);
 		}
-		eid = screen_entry_id(code, csl_str(raw, "entity_number"), name,
-		    all);
+		r->entry_id = screen_entry_id(r->list, r->entity_number,
+		    r->name, all);
 		free(all);
 	} else
-		eid = screen_entry_id(code, csl_str(raw, "entity_number"), name,
-		    cslen > 0 ? cs : NULL);
-	if ((*txt = csl_canon_dumps(raw)) == NULL &&
-	    (*txt = json_dumps(raw, JSON_COMPACT | JSON_SORT_KEYS)) == NULL)
+		r->entry_id = screen_entry_id(r->list, r->entity_number,
+		    r->name, cslen > 0 ? cs : NULL);
+	if ((r->txt = csl_canon_dumps(raw)) == NULL &&
+	    (r->txt = json_dumps(raw, JSON_COMPACT | JSON_SORT_KEYS)) == NULL)
 		fatalx("could not encode a party");
-	csl_parser_sha256(p, *txt, hash);
-	row = json_pack("{s:s,s:s,s:s,s:s,s:s,s:o,s:o,s:o,s:s?,s:s?,s:s?,"
-	    "s:s?,s:s?,s:O}",
-	    "entry_id", eid, "content_hash", hash, "list", code,
-	    "source", source, "name", name, "alt_names", alts,
-	    "countries", countries, "addresses",
-	    json_is_array(json_object_get(raw, "addresses")) ?
-	    json_incref(json_object_get(raw, "addresses")) : json_array(),
-	    "type", csl_str(raw, "type"),
-	    "license_requirement", csl_str(raw, "license_requirement"),
-	    "license_policy", csl_str(raw, "license_policy"),
-	    "federal_register_notice", csl_str(raw, "federal_register_notice"),
-	    "entity_number", csl_str(raw, "entity_number"), "raw", raw);
-	free(eid);
-	if (json_is_array(json_object_get(raw, "programs")))
-		json_object_set(row, "programs",
-		    json_object_get(raw, "programs"));
-	else
-		json_object_set_new(row, "programs", json_array());
+	csl_parser_sha256(p, r->txt, r->content_hash);
+	return (0);
+}
+
+/* A row as a JSON object (csl_parse()'s rows). New reference. */
+static json_t *
+csl_row_json(const struct csl_row *r)
+{
+	json_t	*row;
+
+	row = json_pack("{s:s,s:s,s:s,s:s,s:s,s:O,s:O,s:o,s:s?,s:s?,s:s?,"
+	    "s:s?,s:s?,s:O,s:o}",
+	    "entry_id", r->entry_id, "content_hash", r->content_hash,
+	    "list", r->list, "source", r->source, "name", r->name,
+	    "alt_names", r->alt_names, "countries", r->countries,
+	    "addresses", r->addresses != NULL ? json_incref(r->addresses) :
+	    json_array(), "type", r->type,
+	    "license_requirement", r->license_requirement,
+	    "license_policy", r->license_policy,
+	    "federal_register_notice", r->federal_register_notice,
+	    "entity_number", r->entity_number, "raw", r->raw,
+	    "programs", r->programs != NULL ? json_incref(r->programs) :
+	    json_array());
+	if (row == NULL)
+		fatalx("could not build a party row");
 	return (row);
 }
 
 /*
  * Hand a row on, a duplicate entry id (the same name listed twice) given a
- * suffix first ("-2", "-3" in file order). Takes the row and txt.
+ * suffix first ("-2", "-3" in file order). Clears the row.
  */
 static int
-csl_emit(struct csl_parser *p, json_t *row, char *txt, char **cause)
+csl_emit(struct csl_parser *p, struct csl_row *r, char **cause)
 {
-	const char	*id;
 	char		*nid;
 	json_int_t	 k;
 	int		 rc;
 
-	id = json_string_value(json_object_get(row, "entry_id"));
-	k = json_integer_value(json_object_get(p->seen, id));
-	json_object_set_new(p->seen, id, json_integer(k + 1));
+	k = json_integer_value(json_object_get(p->seen, r->entry_id));
+	json_object_set_new(p->seen, r->entry_id, json_integer(k + 1));
 	if (k > 0) {
-		xasprintf(&nid, "%s-%lld", id, (long long)k + 1);
-		json_object_set_new(row, "entry_id", json_string(nid));
-		free(nid);
+		xasprintf(&nid, "%s-%lld", r->entry_id, (long long)k + 1);
+		free(r->entry_id);
+		r->entry_id = nid;
 	}
 	p->n++;
-	rc = p->row(p->arg, row, txt, cause);
-	json_decref(row);
-	free(txt);
+	rc = p->row(p->arg, r, cause);
+	csl_row_clear(r);
 	return (rc);
 }
 
@@ -443,9 +498,11 @@ static int
 csl_json_entries(struct csl_parser *p, const char *buf, size_t len,
     size_t *pos, int *line, char **cause)
 {
-	json_t	*e, *row;
-	char	*txt, c;
-	size_t	 i;
+	struct csl_row	 r;
+	json_t		*e;
+	char		 c;
+	size_t		 i;
+	int		 rc;
 
 	(*pos)++;
 	if (csl_json_peek(buf, len, pos, line) == ']') {
@@ -456,9 +513,11 @@ csl_json_entries(struct csl_parser *p, const char *buf, size_t len,
 		csl_json_ws(buf, len, pos, line);
 		if ((e = csl_json_value(buf, len, pos, line, cause)) == NULL)
 			return (-1);
-		row = csl_party(p, e, i, &txt, cause);
+		rc = csl_party(p, e, i, &r, cause);
+		if (rc == 0)
+			rc = csl_emit(p, &r, cause);
 		json_decref(e);
-		if (row == NULL || csl_emit(p, row, txt, cause) != 0)
+		if (rc != 0)
 			return (-1);
 		c = csl_json_peek(buf, len, pos, line);
 		(*pos)++;
@@ -606,10 +665,11 @@ csl_parse_csv_into(struct csl_parser *p, const char *buf, size_t len,
 		"license_requirement", "license_policy", "alt_names",
 		"source_list_url" };
 	struct csv_reader	*r;
-	char			**f, *err = NULL, *txt;
+	struct csl_row		 row;
+	char			**f, *err = NULL;
 	size_t			 nf, i, k;
 	int			 col[nitems(cols)], rc;
-	json_t			*raw, *row, *addrs, *a, *v;
+	json_t			*raw, *addrs, *a, *v;
 	const char		*cc;
 
 	r = csv_open(buf, len);
@@ -660,15 +720,16 @@ csl_parse_csv_into(struct csl_parser *p, const char *buf, size_t len,
 		}
 		if (json_object_get(raw, "alt_names") == NULL)
 			json_object_set_new(raw, "alt_names", json_array());
-		row = csl_party(p, raw, p->n, &txt, &err);
-		json_decref(raw);
-		if (row == NULL) {
+		if (csl_party(p, raw, p->n, &row, &err) != 0) {
+			json_decref(raw);
 			xasprintf(cause, "line %zu: %s", csv_line(r), err);
 			free(err);
 			csv_close(r);
 			return (-1);
 		}
-		if (csl_emit(p, row, txt, cause) != 0) {
+		rc = csl_emit(p, &row, cause);
+		json_decref(raw);
+		if (rc != 0) {
 			csv_close(r);
 			return (-1);
 		}
@@ -705,11 +766,10 @@ csl_parse_into(struct csl_parser *p, const char *buf, size_t len,
 
 /* The row callback of csl_parse*(): append to an array. */
 static int
-csl_collect(void *arg, json_t *row, const char *txt, char **cause)
+csl_collect(void *arg, const struct csl_row *r, char **cause)
 {
-	(void)txt;
 	(void)cause;
-	json_array_append(arg, row);
+	json_array_append_new(arg, csl_row_json(r));
 	return (0);
 }
 
@@ -854,28 +914,27 @@ csl_copy_text(struct csl_copy *c, const char *s)
 	}
 }
 
-/* A string member as a COPY field, \N when absent. */
+/* A string as a COPY field, \N when NULL. */
 static void
-csl_copy_str(struct csl_copy *c, const json_t *row, const char *k)
+csl_copy_str(struct csl_copy *c, const char *s)
 {
-	const char	*s = json_string_value(json_object_get(row, k));
-
 	if (s == NULL)
 		csl_copy_add(c, "\\N", 2);
 	else
 		csl_copy_text(c, s);
 }
 
-/* An array of strings as a text[] literal in a COPY field. */
+/* The strings of an array (NULL: none) as a text[] literal in a COPY
+ * field. */
 static void
-csl_copy_array(struct csl_copy *c, const json_t *row, const char *k)
+csl_copy_array(struct csl_copy *c, const json_t *a)
 {
 	json_t		*v;
 	size_t		 i, n, m = 0;
 	const char	*s;
 
 	csl_copy_add(c, "{", 1);
-	json_array_foreach(json_object_get(row, k), i, v) {
+	json_array_foreach(a, i, v) {
 		if ((s = json_string_value(v)) == NULL)
 			continue;
 		if (m++ > 0)
@@ -902,14 +961,17 @@ csl_copy_array(struct csl_copy *c, const json_t *row, const char *k)
 	csl_copy_add(c, "}", 1);
 }
 
-/* A JSON member as a jsonb COPY field. */
+/* A JSON array (NULL: empty) as a jsonb COPY field. */
 static void
-csl_copy_json(struct csl_copy *c, const json_t *row, const char *k)
+csl_copy_json(struct csl_copy *c, const json_t *v)
 {
 	char	*txt;
 
-	txt = json_dumps(json_object_get(row, k), JSON_COMPACT |
-	    JSON_ENCODE_ANY);
+	if (v == NULL) {
+		csl_copy_add(c, "[]", 2);
+		return;
+	}
+	txt = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
 	csl_copy_text(c, txt != NULL ? txt : "null");
 	free(txt);
 }
@@ -935,38 +997,36 @@ csl_copy_flush(struct csl_copy *c, char **cause)
  * no key order, so it is the same value as the entry).
  */
 static int
-csl_copy_row(void *arg, json_t *r, const char *txt, char **cause)
+csl_copy_row(void *arg, const struct csl_row *r, char **cause)
 {
-	static const char *strs[] = { "entry_id", "content_hash", "list",
-	    "source", "name" };
-	static const char *tail[] = { "type", "license_requirement",
-	    "license_policy", "federal_register_notice", "entity_number" };
+	const char	*strs[] = { r->entry_id, r->content_hash, r->list,
+	    r->source, r->name };
+	const char	*tail[] = { r->type, r->license_requirement,
+	    r->license_policy, r->federal_register_notice, r->entity_number };
 	struct csl_copy	*c = arg;
-	const char	*code;
 	size_t		 k;
 
-	code = json_string_value(json_object_get(r, "list"));
-	json_object_set_new(c->counts, code, json_integer(
-	    json_integer_value(json_object_get(c->counts, code)) + 1));
+	json_object_set_new(c->counts, r->list, json_integer(
+	    json_integer_value(json_object_get(c->counts, r->list)) + 1));
 	csl_copy_add(c, c->vid, strlen(c->vid));
 	for (k = 0; k < nitems(strs); k++) {
 		csl_copy_add(c, "\t", 1);
-		csl_copy_str(c, r, strs[k]);
+		csl_copy_str(c, strs[k]);
 	}
 	csl_copy_add(c, "\t", 1);
-	csl_copy_array(c, r, "alt_names");
+	csl_copy_array(c, r->alt_names);
 	csl_copy_add(c, "\t", 1);
-	csl_copy_array(c, r, "countries");
+	csl_copy_array(c, r->countries);
 	csl_copy_add(c, "\t", 1);
-	csl_copy_json(c, r, "addresses");
+	csl_copy_json(c, r->addresses);
 	for (k = 0; k < nitems(tail); k++) {
 		csl_copy_add(c, "\t", 1);
-		csl_copy_str(c, r, tail[k]);
+		csl_copy_str(c, tail[k]);
 	}
 	csl_copy_add(c, "\t", 1);
-	csl_copy_array(c, r, "programs");
+	csl_copy_array(c, r->programs);
 	csl_copy_add(c, "\t", 1);
-	csl_copy_text(c, txt);
+	csl_copy_text(c, r->txt);
 	csl_copy_add(c, "\n", 1);
 	if (c->len >= CSL_COPY_CHUNK)
 		return (csl_copy_flush(c, cause));

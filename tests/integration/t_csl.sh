@@ -28,6 +28,23 @@ t_eq "names and aliases as in the entries" \
     "$(q "SELECT count(*) FROM parties WHERE name = raw->>'name' AND alt_names = ARRAY(SELECT x FROM jsonb_array_elements_text(COALESCE(raw->'alt_names', '[]')) AS a(x) WHERE x <> '')")" "$n"
 t_eq "a content hash and an entry id each" \
     "$(q "SELECT count(*) FROM parties WHERE content_hash ~ '^[0-9a-f]{64}$' AND entry_id LIKE list || ':%'")" "$n"
+
+# Awkward text survives COPY's and the array literal's escaping.
+cat >"$T/odd.json" <<'JSON'
+{"results": [{"source": "Entity List (EL) - Bureau of Industry and Security",
+  "name": "Odd \"Quoted\" \\ Back\tTab\nLine",
+  "alt_names": ["with \"quotes\"", "back\\slash", "{braces}, commas", "NULL", "tab\there", "line\nbreak", ""],
+  "addresses": [{"country": "CN", "address": "1 \\ Road\r\n"}], "programs": ["A\"B", "C\\D"],
+  "license_requirement": "For all items\tsubject", "type": "Entity"}]}
+JSON
+t_cmd "import awkward text" "${IMP[@]}" import csl "$T/odd.json"
+t_eq "awkward text stored as in the file" "$(q "SELECT count(*) FROM parties
+    WHERE name = raw->>'name' AND name = E'Odd \"Quoted\" \\\\ Back\tTab\nLine'
+    AND alt_names = ARRAY(SELECT x FROM jsonb_array_elements_text(raw->'alt_names') AS a(x) WHERE x <> '')
+    AND cardinality(alt_names) = 6 AND alt_names[4] = 'NULL'
+    AND programs = ARRAY(SELECT jsonb_array_elements_text(raw->'programs'))
+    AND addresses = raw->'addresses' AND countries = '{CN}'
+    AND license_requirement = raw->>'license_requirement'")" 1
 before=$(state)
 
 # Same file again: re-activated, nothing written.
