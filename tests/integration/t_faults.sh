@@ -70,8 +70,10 @@ grep -qi "permission denied" "$T/eard.log" &&
 "${PSQL[@]}" -c "GRANT EXECUTE ON FUNCTION eard_rules_document() TO eard_reader"
 eard_stop TERM
 
-# 3. decisions_append revoked: answered checks are kept (spool), none lost.
-"${PSQL[@]}" -c "REVOKE EXECUTE ON FUNCTION decisions_append(jsonb) FROM eard_writer, PUBLIC"
+# 3. decisions_append_hashed (the writer's function, schema/080) revoked:
+# answered checks are kept (spool), none lost.
+APPEND_FN="decisions_append_hashed(text, text, bigint[], text[])"
+"${PSQL[@]}" -c "REVOKE EXECUTE ON FUNCTION $APPEND_FN FROM eard_writer, PUBLIC"
 eard_start
 wait_ready 20 || t_fail "ready without decisions_append" "$BODY"
 req POST /v1/checks/chip "$H100"
@@ -82,10 +84,10 @@ esac
 sleep 2
 kill -0 "$EARD_PID" 2>/dev/null && t_ok "eard alive without decisions_append" ||
     t_fail "eard alive without decisions_append" "$(tail -n 5 "$T/eard.log")"
-grep -qi "permission denied.*decisions_append\|decisions_append.*permission denied" "$T/eard.log" &&
-    t_ok "the log names decisions_append" ||
-    t_fail "the log names decisions_append" "$(grep -i denied "$T/eard.log" | tail -n 2)"
-"${PSQL[@]}" -c "GRANT EXECUTE ON FUNCTION decisions_append(jsonb) TO eard_writer"
+grep -qi "permission denied.*decisions_append_hashed\|decisions_append_hashed.*permission denied" "$T/eard.log" &&
+    t_ok "the log names decisions_append_hashed" ||
+    t_fail "the log names decisions_append_hashed" "$(grep -i denied "$T/eard.log" | tail -n 2)"
+"${PSQL[@]}" -c "GRANT EXECUTE ON FUNCTION $APPEND_FN TO eard_writer"
 eard_stop TERM
 
 # 4. A database migrated only up to 010.
@@ -108,8 +110,8 @@ echo "# database at 010: readyz $STATUS"
 req POST /v1/checks/chip "$H100"
 echo "# database at 010: check $STATUS"
 sleep 2
-if grep -qi "decisions_append.*does not exist" "$T/eard.log"; then
-	t_ok "database at 010: the log names what is missing ($(grep -hoi 'function decisions_append[^"]*does not exist' "$T/eard.log" | head -n 1))"
+if grep -qi "decision_chains.*does not exist\|decisions_append.*does not exist" "$T/eard.log"; then
+	t_ok "database at 010: the log names what is missing ($(grep -hoi 'relation "decision_chains" does not exist\|function decisions_append[^"]*does not exist' "$T/eard.log" | head -n 1))"
 else
 	t_fail "database at 010: the log names what is missing" "$(tail -n 3 "$T/eard.log")"
 fi
