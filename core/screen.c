@@ -22,8 +22,15 @@
  * of the entry's unmatched words (SMIC). The country is a supporting
  * feature. Every candidate carries its explanation.
  *
- * The index is immutable once built; queries allocate their own scratch and
- * may run in parallel.
+ * An index is built from a parties document (screen_index_build()) or fed
+ * party by party (screen_builder_*(), what eard streams from the parties
+ * table); its strings live in one arena, the repeated ones interned. Names
+ * of plain ASCII (most of the lists) are normalised without utf8proc.
+ *
+ * The index is immutable once built, but for one cache: the fuzzy variants
+ * of a rare known token, filled on first use with a compare-and-swap.
+ * Queries keep their scratch (and a memory of unknown tokens) per thread
+ * and may run in parallel.
  */
 
 #include <math.h>
