@@ -385,6 +385,17 @@ SQL
     -f "$T/pgbench.sql" eard >"$T/pgbench.log" 2>&1 || { cat "$T/pgbench.log" >&2; exit 1; }
 tps=$(sed -n 's/^tps = \([0-9.]*\) .*/\1/p' "$T/pgbench.log" | head -n 1)
 lat=$(sed -n 's/^latency average = \([0-9.]*\) ms/\1/p' "$T/pgbench.log")
+cat >"$T/pgbench_logged.sql" <<SQL
+\\set i random(1, $ncases)
+INSERT INTO bench_log (req, result) SELECT b.req,
+    (SELECT json_agg(c) FROM bench_chip_check(b.req) c)
+    FROM bench_cases b WHERE b.id = :i;
+SQL
+"$(pg_bindir)/pgbench" -h "$T/run" -U postgres -n -c 16 -j 2 -T "$DUR" \
+    -f "$T/pgbench_logged.sql" eard >"$T/pgbench_logged.log" 2>&1 ||
+    { cat "$T/pgbench_logged.log" >&2; exit 1; }
+ltps=$(sed -n 's/^tps = \([0-9.]*\) .*/\1/p' "$T/pgbench_logged.log" | head -n 1)
+llat=$(sed -n 's/^latency average = \([0-9.]*\) ms/\1/p' "$T/pgbench_logged.log")
 e16=$(jq .rps "$OUT/checks_chip_16.json")
 # Does the baseline reach eard's answer? eard's verdict on every case
 # (its licence_exception is a licence requirement the SQL cannot except).
@@ -412,6 +423,9 @@ disagree=$("${PSQL[@]}" -c "CREATE TEMP TABLE ev (id int, verdict text)" \
 emit sql_per_check "{\"tps\": $tps, \"latency_avg_ms\": $lat, \"connections\": 16,
     \"eard_rps\": $e16, \"ratio\": $(jq -n "$e16 / $tps"),
     \"cases\": ${ncmp:-0}, \"agree\": ${nagree:-0}, \"disagree\": ${disagree:-[]},
+    \"logged_tps\": $ltps, \"logged_latency_avg_ms\": $llat,
+    \"logged_ratio\": $(jq -n "$e16 / $ltps"),
+    \"logged_cmd\": \"pgbench -n -c 16 -j 2 -T $DUR -f pgbench_logged.sql: INSERT INTO bench_log the request and its bench_chip_check() rows, committed\",
     \"cmd\": \"pgbench -n -c 16 -j 2 -T $DUR -f pgbench.sql: SELECT bench_chip_check(req) of a random chip.jsonl request (bench/sql/check.sql)\"}"
 
 # ---------------------------------------------------------------- screening

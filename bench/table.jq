@@ -42,7 +42,11 @@ $m[0] as $m |
 ($m.sql_per_check // empty |
     row("SQL per check (pgbench), 16 conns"; "\(.eard_rps | fl) req/s";
 	"\(.tps | fl) tps, avg \(.latency_avg_ms) ms; same verdict as eard on \(.agree) of \(.cases) requests";
-	.ratio | r2; "≥ 5 × SQL"; met(.ratio >= 5); .cmd)),
+	.ratio | r2; "≥ 5 × SQL"; met(.ratio >= 5); .cmd),
+    (select(.logged_tps) |
+	row("same, each check also logged (INSERT, COMMIT)"; "\(.eard_rps | fl) req/s";
+	    "\(.logged_tps | fl) tps, avg \(.logged_latency_avg_ms) ms";
+	    .logged_ratio | r2; "(diagnostic)"; ""; .logged_cmd))),
 ($m.durability // empty |
     row("durable log: answered checks vs logged, kill -9 at the end";
 	"\(.answered) answered, \(.logged) logged" +

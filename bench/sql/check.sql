@@ -226,3 +226,13 @@ CREATE TABLE IF NOT EXISTS bench_cases (
 	req	jsonb NOT NULL,
 	case_id	text
 );
+
+-- The same, logged as a user would have to: the request and the rows of
+-- its determination inserted, committed (synchronous_commit on, as eard's
+-- durable mode). bench/run.sh runs it as a second pgbench baseline.
+CREATE TABLE IF NOT EXISTS bench_log (
+	id		bigserial PRIMARY KEY,
+	decided_at	timestamptz NOT NULL DEFAULT now(),
+	req		jsonb NOT NULL,
+	result		json
+);
