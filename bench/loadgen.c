@@ -294,8 +294,9 @@ lg_header(const char *h, const char *name)
 static int
 lg_parse_header(struct lg_conn *c)
 {
-	char *end, *h, *v;
+	char *end, *h, *v, saved;
 	size_t i;
+	int rc;
 
 	c->in[c->inlen] = '\0';
 	if ((end = strstr(c->in, "\r\n\r\n")) == NULL)
@@ -304,11 +305,15 @@ lg_parse_header(struct lg_conn *c)
 	if (sscanf(c->in, "HTTP/1.%*d %d", &c->status) != 1 ||
 	    c->status < 100 || c->status > 599)
 		return -1;
-	h = xmalloc(c->hdr + 1);
+	/* Lower-case the header block in place (the body is left alone) and
+	 * end it for strstr; the byte is put back below. */
+	h = c->in;
 	for (i = 0; i < c->hdr; i++)
-		h[i] = (char)(c->in[i] >= 'A' && c->in[i] <= 'Z' ? c->in[i] + 32
-								 : c->in[i]);
-	h[c->hdr] = '\0';
+		if (h[i] >= 'A' && h[i] <= 'Z')
+			h[i] = (char)(h[i] + 32);
+	saved = h[c->hdr - 2];
+	h[c->hdr - 2] = '\0';
+	rc = 1;
 	if ((v = (char *)lg_header(h, "\r\nconnection:")) != NULL &&
 	    strncmp(v + strspn(v, " "), "close", 5) == 0)
 		c->close_after = true;
@@ -320,12 +325,10 @@ lg_parse_header(struct lg_conn *c)
 		c->need = c->hdr + strtoul(v, NULL, 10);
 	else if (c->status == 204 || c->status == 304)
 		c->need = c->hdr;
-	else {
-		free(h);
-		return -1; /* read-to-close answers are not expected here */
-	}
-	free(h);
-	return 1;
+	else
+		rc = -1; /* read-to-close answers are not expected here */
+	h[c->hdr - 2] = saved;
+	return rc;
 }
 
 /* Walk the chunks that have arrived. 0 wait, 1 whole, -1 bad. */
