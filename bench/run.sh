@@ -205,8 +205,12 @@ say "mixes: $(wc -l <"$T/chip.jsonl") chip, $(wc -l <"$T/weights.jsonl") weights
 # The Unix socket, and a TCP listener on loopback (plain, tests-only
 # tcp_insecure: TLS would measure OpenSSL, not eard) with a bearer token.
 SOCK=$T/eard.sock
-PORT=$((20000 + RANDOM % 20000))
-FPORT=$((PORT + 1))
+# Two free loopback ports, one for eard and the next for the floor.
+for _ in $(seq 1 50); do
+	PORT=$((20000 + RANDOM % 20000))
+	FPORT=$((PORT + 1))
+	ss -Htln 2>/dev/null | grep -qE ":($PORT|$FPORT)\b" || break
+done
 TOKEN=bench-$RANDOM$RANDOM
 AUTH="Authorization: Bearer $TOKEN"
 mkdir -p "$T/spool"
