@@ -149,6 +149,46 @@ server_check_token(const char *token, enum role *role, char *who,
 	return rc;
 }
 
+
+/*
+ * The user name of a uid, or NULL: getpwuid_r() reads /etc/passwd (six
+ * system calls), so the last few answers are kept for SERVER_PW_TTL
+ * seconds; a renamed user shows under the new name within that time.
+ */
+#define SERVER_PW_SLOTS	8
+#define SERVER_PW_TTL	10
+static const char *
+server_user_name(uid_t uid)
+{
+	static struct {
+		uid_t	 uid;
+		time_t	 at;
+		bool	 found;
+		char	 name[256];	/* LOGIN_NAME_MAX */
+	}		 cache[SERVER_PW_SLOTS];
+	static size_t	 next;
+	struct passwd	 pw, *pwp = NULL;
+	char		 buf[1024];
+	time_t		 now = time(NULL);
+	size_t		 i;
+
+	for (i = 0; i < SERVER_PW_SLOTS; i++) {
+		if (cache[i].at != 0 && cache[i].uid == uid &&
+		    now - cache[i].at < SERVER_PW_TTL && now >= cache[i].at)
+			return (cache[i].found ? cache[i].name : NULL);
+	}
+	if (getpwuid_r(uid, &pw, buf, sizeof buf, &pwp) != 0)
+		pwp = NULL;
+	i = next++ % SERVER_PW_SLOTS;
+	cache[i].uid = uid;
+	cache[i].at = now;
+	cache[i].found = pwp != NULL &&
+	    strlen(pwp->pw_name) < sizeof cache[i].name;
+	if (cache[i].found)
+		memcpy(cache[i].name, pwp->pw_name, strlen(pwp->pw_name) + 1);
+	return (cache[i].found ? cache[i].name : NULL);
+}
+
 /*
  * Who is asking: on the Unix socket the peer's uid (SO_PEERCRED); on TCP a
  * bearer token, required. Fills the role and the requester string.
@@ -162,9 +202,7 @@ server_identify(struct evhttp_request *req, enum role *role, char *who,
 	struct sockaddr_storage		 ss;
 	socklen_t			 sslen = sizeof ss, crlen;
 	struct ucred			 cr;
-	struct passwd			 pw, *pwp = NULL;
-	char				 pwbuf[1024];
-	const char			*auth, *why;
+	const char			*auth, *why, *name;
 	evutil_socket_t			 fd;
 
 	*role = ROLE_NONE;
@@ -192,12 +230,10 @@ server_identify(struct evhttp_request *req, enum role *role, char *who,
 			    strerror(errno));
 			return -1;
 		}
-		if (getpwuid_r(cr.uid, &pw, pwbuf, sizeof pwbuf, &pwp) != 0)
-			pwp = NULL;
+		name = server_user_name(cr.uid);
 		snprintf(who, wholen, "uid:%u(%s)", (unsigned)cr.uid,
-		    pwp != NULL ? pwp->pw_name : "?");
-		*role = auth_role_for_peer(cfg.role_map, cr.uid, cr.gid,
-		    pwp != NULL ? pwp->pw_name : NULL);
+		    name != NULL ? name : "?");
+		*role = auth_role_for_peer(cfg.role_map, cr.uid, cr.gid, name);
 		return 0;
 	}
 	auth = evhttp_find_header(evhttp_request_get_input_headers(req),
