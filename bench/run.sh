@@ -284,7 +284,7 @@ load() {
 # non-2xx codes, nothing when nothing did.
 DIAG='([.errors_by_kind // {} | to_entries[] | "\(.key) \(.value)"] +
     [.non_2xx_codes // {} | to_entries[] | "HTTP \(.key) \(.value)"] +
-    (if (.closes_announced // 0) > 0 then ["\(.closes_announced) Connection: close (max_requests_per_connection), reconnected"] else [] end) +
+    (if (.closes_announced // 0) > 0 then ["\(.closes_announced) answers with Connection: close, reconnected"] else [] end) +
     (if (.in_flight_over_1s // 0) > 0 then ["\(.in_flight_over_1s) unanswered after 1 s at the end"] else [] end))
     | join(", ")'
 
