@@ -348,6 +348,7 @@ struct screen_party_in {
 	const char *const	*countries;		/* ISO alpha-2 */
 	size_t			 ncountries;
 	int64_t			 list_version;
+	int64_t			 id;	/* order in the index (parties.id); 0: as added */
 };
 struct screen_builder *screen_builder_new(void);
 void	 screen_builder_add_version(struct screen_builder *, int64_t,

@@ -912,6 +912,12 @@ struct screen_builder {
 	struct screen_tokens		 st;
 	struct screen_version_in	*versions;
 	size_t				 nversions;
+	/* Per party: its order key, first name and number of names; the
+	 * parties are put in key order at the end if they came out of it. */
+	int64_t				*pid;
+	uint32_t			*pname0;
+	uint32_t			*pnames;
+	bool				 unsorted;
 };
 
 /* Intern a token in the vocabulary under construction. */
@@ -1108,6 +1114,11 @@ screen_builder_add_party(struct screen_builder *b,
 		b->parties_cap = b->parties_cap * 2 + 1024;
 		ix->parties = xreallocarray(ix->parties, b->parties_cap,
 		    sizeof *ix->parties);
+		b->pid = xreallocarray(b->pid, b->parties_cap, sizeof *b->pid);
+		b->pname0 = xreallocarray(b->pname0, b->parties_cap,
+		    sizeof *b->pname0);
+		b->pnames = xreallocarray(b->pnames, b->parties_cap,
+		    sizeof *b->pnames);
 	}
 	p = &ix->parties[ix->nparties];
 	memset(p, 0, sizeof *p);
@@ -1154,12 +1165,78 @@ screen_builder_add_party(struct screen_builder *b,
 	p->content_hash = screen_arena_nz(ix, in->content_hash);
 
 	k = ix->nparties++;
+	b->pid[k] = in->id != 0 ? in->id : (int64_t)k + 1;
+	if (k > 0 && b->pid[k] <= b->pid[k - 1])
+		b->unsorted = true;
+	b->pname0[k] = (uint32_t)ix->nnames;
 	screen_index_add_name(b, (uint32_t)k, p->name, false);
 	for (i = 0; i < in->nalt_names; i++) {
 		if (in->alt_names[i] != NULL && *in->alt_names[i] != '\0')
 			screen_index_add_name(b, (uint32_t)k, in->alt_names[i],
 			    true);
 	}
+	b->pnames[k] = (uint32_t)ix->nnames - b->pname0[k];
+}
+
+/* Order of two parties by key (then as added), for screen_index_sort. */
+static int
+screen_cmp_party(const void *a, const void *b, void *arg)
+{
+	const int64_t	*key = arg;
+	uint32_t	 x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	if (key[x] != key[y])
+		return (key[x] < key[y] ? -1 : 1);
+	return (x < y ? -1 : x > y);
+}
+
+/*
+ * Put parties that came out of key order (rows of a table scan) in order,
+ * with their names and tokens, so ties between names go the same way
+ * whatever order the rows came in.
+ */
+static void
+screen_index_sort(struct screen_builder *b)
+{
+	struct screen_index	*ix = b->ix;
+	uint32_t		*perm, p, j, n0, end;
+	struct screen_party	*parties;
+	struct screen_name	*names;
+	uint32_t		*toks;
+	size_t			 i, nn = 0, nt = 0;
+
+	perm = xreallocarray(NULL, ix->nparties + 1, sizeof *perm);
+	for (i = 0; i < ix->nparties; i++)
+		perm[i] = (uint32_t)i;
+	qsort_r(perm, ix->nparties, sizeof *perm, screen_cmp_party, b->pid);
+	parties = xreallocarray(NULL, ix->nparties + 1, sizeof *parties);
+	names = xreallocarray(NULL, ix->nnames + 1, sizeof *names);
+	toks = xreallocarray(NULL, ix->ntoks + 1, sizeof *toks);
+	for (i = 0; i < ix->nparties; i++) {
+		p = perm[i];
+		parties[i] = ix->parties[p];
+		n0 = b->pname0[p];
+		for (j = n0; j < n0 + b->pnames[p]; j++) {
+			/* A name's tokens run to the next name's (its
+			 * acronym keys follow its tokens). */
+			end = j + 1 < ix->nnames ? ix->names[j + 1].tok_off :
+			    (uint32_t)ix->ntoks;
+			names[nn] = ix->names[j];
+			names[nn].party = (uint32_t)i;
+			names[nn].tok_off = (uint32_t)nt;
+			memcpy(toks + nt, ix->toks + ix->names[j].tok_off,
+			    (end - ix->names[j].tok_off) * sizeof *toks);
+			nt += end - ix->names[j].tok_off;
+			nn++;
+		}
+	}
+	free(perm);
+	free(ix->parties);
+	free(ix->names);
+	free(ix->toks);
+	ix->parties = parties;
+	ix->names = names;
+	ix->toks = toks;
 }
 
 /* Abandon a builder and what it built. */
@@ -1178,6 +1255,9 @@ screen_builder_free(struct screen_builder *b)
 	}
 	free(b->versions);
 	free(b->vflags);
+	free(b->pid);
+	free(b->pname0);
+	free(b->pnames);
 	screen_tokens_free(&b->st);
 	if (b->ix != NULL)
 		screen_index_unref(b->ix);
@@ -1348,6 +1428,9 @@ screen_builder_finish(struct screen_builder *b)
 	char			 padded[80], tri[4];
 	bool			 added;
 	double			 N, idf;
+
+	if (b->unsorted)
+		screen_index_sort(b);
 
 	/* Document frequencies and postings (CSR), one posting per name. */
 	n = ix->nvocab;

@@ -302,8 +302,10 @@ screen_pg_value(PGresult *res, int col)
  * ({"versions": [...]}, for the list information), fed to the builder too.
  */
 static json_t *
-screen_fetch_versions(PGconn *conn, struct screen_builder *b, char **cause)
+screen_fetch_versions(PGconn *conn, struct screen_builder *b, char **ids,
+    char **cause)
 {
+	char		*tmp;
 	PGresult	*res;
 	json_t		*doc, *arr, *counts;
 	json_error_t	 jerr;
@@ -320,6 +322,7 @@ screen_fetch_versions(PGconn *conn, struct screen_builder *b, char **cause)
 		PQclear(res);
 		return (NULL);
 	}
+	*ids = xstrdup("{");
 	doc = json_object();
 	arr = json_array();
 	json_object_set_new(doc, "versions", arr);
@@ -335,22 +338,26 @@ screen_fetch_versions(PGconn *conn, struct screen_builder *b, char **cause)
 		    counts != NULL ? counts : json_object()));
 		screen_builder_add_version(b, strtoll(v[0], NULL, 10), v[1],
 		    v[3], v[4], v[5]);
+		tmp = *ids;
+		xasprintf(ids, "%s%s%s", tmp, i > 0 ? "," : "", v[0]);
+		free(tmp);
 	}
 	PQclear(res);
+	tmp = *ids;
+	xasprintf(ids, "%s}", tmp);
+	free(tmp);
 	return (doc);
 }
 
 /*
  * Stream the parties of the current versions, one row at a time, straight
  * into the builder: no document is built on the server nor held here. The
- * index wants them in id order (ties between names go to the older entry).
- * The importer writes a version's parties with one COPY, so the table's
- * own order almost always is id order: unless ordered, they are read
- * without a sort on the server, and 1 is returned (the rest drained) if one
- * comes out of order, for the caller to ask again, ordered.
+ * rows come in the table's order, unsorted (a sort of the whole list costs
+ * the server more than the rest of the read); their ids order them in the
+ * index. ids is the current versions as an array literal.
  */
 static int
-screen_fetch_parties(PGconn *conn, struct screen_builder *b, bool ordered,
+screen_fetch_parties(PGconn *conn, struct screen_builder *b, const char *ids,
     char **cause)
 {
 	PGresult		*res;
@@ -358,32 +365,20 @@ screen_fetch_parties(PGconn *conn, struct screen_builder *b, bool ordered,
 	const char		**alts = NULL, **ccs = NULL;
 	size_t			 altcap = 0, cccap = 0;
 	int			 rc = 0;
-	long long		 id, last = -1;
-	char			*sql;
 
-	xasprintf(&sql, "SELECT p.name, p.list, p.source, p.entry_id, "
-	    "p.content_hash, p.license_requirement, p.license_policy, "
-	    "p.federal_register_notice, p.type, p.list_version, "
-	    "p.alt_names, p.countries, p.id FROM parties p JOIN (SELECT "
-	    "DISTINCT ON (kind) id FROM list_versions ORDER BY kind, "
-	    "activated_at DESC, id DESC) c ON c.id = p.list_version%s",
-	    ordered ? " ORDER BY p.id" : "");
-	if (!PQsendQuery(conn, sql) || !PQsetSingleRowMode(conn)) {
+	if (!PQsendQueryParams(conn, "SELECT p.name, p.list, p.source, "
+	    "p.entry_id, p.content_hash, p.license_requirement, "
+	    "p.license_policy, p.federal_register_notice, p.type, "
+	    "p.list_version, p.alt_names, p.countries, p.id FROM parties p "
+	    "WHERE p.list_version = ANY ($1::bigint[])", 1, NULL, &ids, NULL,
+	    NULL, 0) || !PQsetSingleRowMode(conn)) {
 		xasprintf(cause, "%s", PQerrorMessage(conn));
-		free(sql);
 		return (-1);
 	}
-	free(sql);
 	while ((res = PQgetResult(conn)) != NULL) {
 		if (PQresultStatus(res) == PGRES_SINGLE_TUPLE && rc == 0) {
-			id = strtoll(PQgetvalue(res, 0, 12), NULL, 10);
-			if (id <= last) {
-				rc = 1;
-				PQclear(res);
-				continue;
-			}
-			last = id;
 			memset(&in, 0, sizeof in);
+			in.id = strtoll(PQgetvalue(res, 0, 12), NULL, 10);
 			in.name = screen_pg_value(res, 0);
 			in.list = screen_pg_value(res, 1);
 			in.source = screen_pg_value(res, 2);
@@ -438,7 +433,7 @@ screen_build_thread(void *arg)
 	json_t			*vdoc = NULL, *info;
 	int64_t			 t0 = eard_now_us(), t1 = 0, t2 = 0;
 	size_t			 n, nn;
-	int			 rc;
+	char			*ids = NULL;
 
 	b = screen_builder_new();
 	conn = PQconnectdb(job->conninfo);
@@ -454,25 +449,14 @@ screen_build_thread(void *arg)
 		goto fail;
 	}
 	PQclear(res);
-	/* When the parties must be sorted by id: in memory, on one core
-	 * (the default work_mem spills the sort of a full CSL to disk). */
-	PQclear(PQexec(conn, "SET LOCAL work_mem = '64MB'"));
+	/* One plain scan on one core: no parallel gather, no index. */
 	PQclear(PQexec(conn, "SET LOCAL max_parallel_workers_per_gather = 0"));
-	if ((vdoc = screen_fetch_versions(conn, b, &cause)) == NULL)
+	PQclear(PQexec(conn, "SET LOCAL enable_indexscan = off"));
+	PQclear(PQexec(conn, "SET LOCAL enable_bitmapscan = off"));
+	if ((vdoc = screen_fetch_versions(conn, b, &ids, &cause)) == NULL)
 		goto fail;
 	t1 = eard_now_us();
-	if ((rc = screen_fetch_parties(conn, b, false, &cause)) == 1) {
-		/* Out of id order: again, sorted by the server. */
-		log_info("screening lists: parties out of id order in the "
-		    "table, reading them again sorted");
-		json_decref(vdoc);
-		screen_builder_free(b);
-		b = screen_builder_new();
-		if ((vdoc = screen_fetch_versions(conn, b, &cause)) == NULL)
-			goto fail;
-		rc = screen_fetch_parties(conn, b, true, &cause);
-	}
-	if (rc != 0)
+	if (screen_fetch_parties(conn, b, ids, &cause) != 0)
 		goto fail;
 	PQclear(PQexec(conn, "COMMIT"));
 	PQfinish(conn);
@@ -516,6 +500,7 @@ fail:
 	if (conn != NULL)
 		PQfinish(conn);
 out:
+	free(ids);
 	free(job->conninfo);
 	free(job);
 	/* The builder's freed pages stay in this thread's malloc arena
