@@ -342,14 +342,15 @@ FLOOR_TCP_PID=
 # the fsynced spool, replayed on start): answer checks for DUR seconds,
 # kill -9 eard at once, start it again, and count the rows.
 dcount() { "${PSQL[@]}" -c "SELECT count(*) FROM decisions"; }
-# settle: until the spool is empty and the count of decisions has not
+# settle: until the spool holds nothing and the count of decisions has not
 # moved for a second (at most 15 s: a spool that cannot be replayed is
 # reported, not waited for); the count in $dc, spool files in $sf.
 settle() {
 	local prev=-1
 	for _ in $(seq 1 15); do
 		dc=$(dcount)
-		sf=$(ls "$T/spool" 2>/dev/null | wc -l)
+		# eard keeps an empty spool file: count the non-empty ones.
+		sf=$(find "$T/spool" -type f -size +0 2>/dev/null | wc -l)
 		[ "$dc" = "$prev" ] && [ "$sf" = 0 ] && return 0
 		prev=$dc
 		sleep 1

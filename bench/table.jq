@@ -51,7 +51,7 @@ $m[0] as $m |
     row("durable log: answered checks vs logged, kill -9 at the end";
 	"\(.answered) answered, \(.logged) logged" +
 	(if (.spool_files_left // 0) > 0
-	 then "; \(.spool_files_left) spool files not replayed" else "" end) +
+	 then "; \(.spool_files_left) non-empty spool files" else "" end) +
 	"; restart to ready \(.restart_ms) ms"; ""; "";
 	"logged ≥ answered"; met(.logged >= .answered and .answered > 0); .cmd)),
 ($m.screen_1 // empty |
