@@ -326,21 +326,17 @@ checks_item_decide(struct checks_item *it)
  * calendar year, for quantity caps such as License Exception LPP's (90 FR
  * 4544: 26,900,000 TPP per ultimate consignee per calendar year). Asked
  * only when that figure's absence left the verdict (or the text layer's)
- * needs_review, the one outcome it can change: the query reads the
- * decision log, so its cost grows with the log.
+ * needs_review, the one outcome it can change. The log keeps the total
+ * per (consignee, year) as rows go in (schema/083_consignee_years.sql), so
+ * this is one key lookup whatever the size of the log.
  */
 #define CHECKS_CONSIGNEE_SQL						\
-	"SELECT coalesce(sum(coalesce("					\
-	"(response->'classification'->>'aggregate_tpp')::float8, "	\
-	"(response->'classification'->>'tpp')::float8)), 0) "		\
-	"FROM decisions WHERE kind = 'chip' "				\
-	"AND lower(request->'recipient'->>'name') = lower($1) "	\
-	"AND response->>'as_of' >= $2 AND response->>'as_of' < $3 "	\
-	"AND verdict IN ('no_license_required', 'license_exception')"
+	"SELECT coalesce((SELECT tpp FROM consignee_years "		\
+	"WHERE consignee = lower($1) AND year = $2::integer), 0)"
 
 /*
  * One count in flight per (consignee, year): checks asking the same while
- * it runs wait for its answer instead of queueing a scan of the log each.
+ * it runs wait for its answer instead of each queueing a query.
  */
 struct checks_count {
 	char			*name;
@@ -399,8 +395,8 @@ static bool
 checks_ask_consignee(struct checks_item *it, struct check *chk)
 {
 	struct checks_count	*cc;
-	const char		*params[3], *name;
-	char			 from[11], to[11];
+	const char		*params[2], *name;
+	char			 from[11], year[8];
 	int			 y, m, d;
 
 	if (check_kind(chk) != ITEM_CHIP ||
@@ -408,7 +404,7 @@ checks_ask_consignee(struct checks_item *it, struct check *chk)
 		return (false);
 	date_to_ymd(check_as_of(chk), &y, &m, &d);
 	date_format(date_from_ymd(y, 1, 1), from);
-	date_format(date_from_ymd(y + 1, 1, 1), to);
+	snprintf(year, sizeof year, "%d", y);
 	for (cc = checks_counts; cc != NULL; cc = cc->next) {
 		if (strcmp(cc->name, name) == 0 && strcmp(cc->from, from) == 0)
 			break;
@@ -430,9 +426,8 @@ checks_ask_consignee(struct checks_item *it, struct check *chk)
 	cc->next = checks_counts;
 	checks_counts = cc;
 	params[0] = name;
-	params[1] = from;
-	params[2] = to;
-	if (db_query(CHECKS_CONSIGNEE_SQL, 3, params, checks_consignee_done,
+	params[1] = year;
+	if (db_query(CHECKS_CONSIGNEE_SQL, 2, params, checks_consignee_done,
 	    cc) != 0) {
 		checks_counts = cc->next;
 		free(cc->waiting);
