@@ -35,7 +35,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${BUILD:-build}
 DUR=${DUR:-3}
 CAP=${CAP:-60}
-OUT=$ROOT/bench/out
+PUB=$ROOT/bench/out	# published at the end; the run writes $T/out
 EARD=$ROOT/$BUILD/eard
 EARCTL=$ROOT/$BUILD/earctl
 LOADGEN=$ROOT/$BUILD/bench/loadgen
@@ -69,8 +69,11 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM HUP
-mkdir -p "$OUT/raw"
-rm -f "$OUT"/*.json "$OUT"/raw/*.json
+# Measurements go to $T/out and are published into bench/out only when
+# the run is complete, so two runs at once (other engineers' builds) never
+# mix their figures.
+OUT=$T/out
+mkdir -p "$OUT/raw" "$PUB/raw"
 
 say() { printf 'bench: [%3ds] %s\n' "$SECONDS" "$*" >&2; }
 now_ns() { date +%s%N; }
@@ -576,18 +579,18 @@ ready || exit 1
 # version of the list.
 sbase=$(jq .p50_us "$OUT/screen_1.json")
 # Derived from the list alone, so kept between runs (bench/out/cache/).
-CSL10=$OUT/cache/csl10-$(sha256sum "$CSL" | cut -c1-16).json
+CSL10=$PUB/cache/csl10-$(sha256sum "$CSL" | cut -c1-16).json
 if [ ! -s "$CSL10" ]; then
-	mkdir -p "$OUT/cache"
-	rm -f "$OUT"/cache/csl10-*.json
+	mkdir -p "$PUB/cache"
+	rm -f "$PUB"/cache/csl10-*.json
 	jq -c '.results as $r | ($r | length) as $n | .results = [range(0; 10) as $k |
 	    $r | to_entries[] | .value + (if $k == 0 then {} else {
 		name: (.value.name + " " + ($r[(.key * 7 + $k * 131) % $n].name |
 		    split(" ")[0])),
 		entity_number: ((.value.entity_number // "") + "-S" + ($k | tostring)),
 		alt_names: [(.value.alt_names // [])[] + " S" + ($k | tostring)]} end)]' \
-	    "$CSL" >"$CSL10.tmp" &&
-	    mv "$CSL10.tmp" "$CSL10"
+	    "$CSL" >"$CSL10.tmp.$$" &&
+	    mv "$CSL10.tmp.$$" "$CSL10"
 fi
 # Capped: a run of a few minutes reports a slower import or start-up as
 # over the cap instead of waiting for it.
@@ -636,6 +639,9 @@ jq -n --arg m "$machine" --arg d "$(date -u +%Y-%m-%dT%H:%MZ)" \
     '{machine: $m, date: $d, data: $data, seconds_per_run: ($dur | tonumber)}' \
     >"$OUT/machine.json"
 "$ROOT/bench/table.sh" "$OUT" >"$T/table.md" || exit 1
+rm -f "$PUB"/*.json "$PUB"/raw/*.json
+cp "$OUT"/*.json "$PUB"/
+cp "$OUT"/raw/*.json "$PUB"/raw/
 awk -v f="$T/table.md" '
 	/<!-- bench:begin -->/ { print; while ((getline l < f) > 0) print l; skip = 1; next }
 	/<!-- bench:end -->/ { skip = 0 }
