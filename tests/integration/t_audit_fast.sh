@@ -188,4 +188,15 @@ t_eq "replay: no decision recorded twice" \
 t_cmd "replay: audit verify intact" "$EARCTL" --database \
     "$EARD_ADMIN_DATABASE_URL" audit verify
 eard_stop
+
+# 084: what the log compresses goes in as lz4, in the partitions that were
+# there before the migration and in those made since.
+t_eq "lz4: every decision partition compresses request and response with lz4" \
+    "$(psql_q "SELECT count(*) FROM pg_attribute a JOIN pg_inherits i
+	ON i.inhrelid = a.attrelid WHERE i.inhparent = 'decisions'::regclass
+	AND a.attname IN ('request', 'response') AND a.attcompression <> 'l'")" 0
+t_eq "lz4: the compressed responses written here are lz4" \
+    "$(psql_q "SELECT coalesce(string_agg(DISTINCT
+	pg_column_compression(response), ','), 'none') FROM decisions
+	WHERE pg_column_compression(response) IS NOT NULL")" lz4
 it_done
