@@ -64,18 +64,41 @@ canon_string(struct canon_buf *b, const char *s, size_t n)
 
 	canon_put(b, "\"", 1);
 	for (i = start = 0; i < n; i++) {
+		/* Eight bytes at a time while none needs an escape. */
+		while (i + 8 <= n) {
+			uint64_t	 w, m, t;
+
+			/*
+			 * On the low seven bits of each byte (no carry
+			 * between bytes), bit 7 of t is set where the byte
+			 * is >= 0x20, not '"' and not '\\', or is >= 0x80.
+			 */
+			memcpy(&w, s + i, 8);
+			m = w & 0x7f7f7f7f7f7f7f7fULL;
+			t = ((m + 0x6060606060606060ULL) &
+			    ((m ^ 0x2222222222222222ULL) +
+			    0x7f7f7f7f7f7f7f7fULL) &
+			    ((m ^ 0x5c5c5c5c5c5c5c5cULL) +
+			    0x7f7f7f7f7f7f7f7fULL)) | w;
+			if ((t & 0x8080808080808080ULL) !=
+			    0x8080808080808080ULL)
+				break;
+			i += 8;
+		}
+		if (i >= n)
+			break;
 		c = (unsigned char)s[i];
 		if (c >= 0x20 && c != '"' && c != '\\')
 			continue;
 		canon_put(b, s + start, i - start);
 		switch (c) {
-		case '"':  canon_puts(b, "\\\""); break;
-		case '\\': canon_puts(b, "\\\\"); break;
-		case '\b': canon_puts(b, "\\b"); break;
-		case '\f': canon_puts(b, "\\f"); break;
-		case '\n': canon_puts(b, "\\n"); break;
-		case '\r': canon_puts(b, "\\r"); break;
-		case '\t': canon_puts(b, "\\t"); break;
+		case '"':  canon_put(b, "\\\"", 2); break;
+		case '\\': canon_put(b, "\\\\", 2); break;
+		case '\b': canon_put(b, "\\b", 2); break;
+		case '\f': canon_put(b, "\\f", 2); break;
+		case '\n': canon_put(b, "\\n", 2); break;
+		case '\r': canon_put(b, "\\r", 2); break;
+		case '\t': canon_put(b, "\\t", 2); break;
 		default:
 			snprintf(esc, sizeof esc, "\\u%04x", c);
 			canon_puts(b, esc);
@@ -294,55 +317,134 @@ canon_dumps(const json_t *v, size_t *len)
 	return (b.p);
 }
 
+/*
+ * Write the digits of an integer of magnitude below 2^53 at out; its
+ * length. The very text of snprintf "%lld", without its cost.
+ */
+static size_t
+canon_int(long long v, char *out)
+{
+	char			 buf[24], *p = buf + sizeof buf;
+	unsigned long long	 u;
+	size_t			 len;
+
+	u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+	do {
+		*--p = (char)('0' + u % 10);
+		u /= 10;
+	} while (u != 0);
+	if (v < 0)
+		*--p = '-';
+	len = (size_t)(buf + sizeof buf - p);
+	memcpy(out, p, len);
+	out[len] = '\0';
+	return (len);
+}
+
+/*
+ * Format a number from its double value (see the top of the file); its
+ * length. Integral values take the integer path (the bulk of a request's
+ * numbers), the others "%.17g".
+ */
+static size_t
+canon_format(double d, char out[static 32])
+{
+	int	 n;
+
+	if (d == 0)
+		d = 0;	/* -0 and 0 agree */
+	if (isfinite(d) && d == floor(d) && fabs(d) < 9007199254740992.0)
+		return (canon_int((long long)d, out));
+	n = snprintf(out, 32, "%.17g", d);
+	if (n < 0 || n >= 32)
+		fatalx("number does not fit");
+	return ((size_t)n);
+}
+
 /* Format a number from its double value (see the top of the file). */
 void
 canon_number(double d, char out[static 32])
 {
-	if (d == 0)
-		d = 0;	/* -0 and 0 agree */
-	if (isfinite(d) && d == floor(d) && fabs(d) < 9007199254740992.0)
-		snprintf(out, 32, "%lld", (long long)d);
-	else
-		snprintf(out, 32, "%.17g", d);
+	canon_format(d, out);
+}
+
+/* Append a number as canon_number() writes it. */
+static void
+canon_put_number(struct canon_buf *b, double d)
+{
+	char	 num[32];
+
+	canon_put(b, num, canon_format(d, num));
+}
+
+struct canon_member {
+	const char	*key;
+	const json_t	*value;
+};
+
+/* Sort an object's members by key bytes (few members: insertion sort). */
+static void
+canon_sort_members(struct canon_member *m, size_t n)
+{
+	struct canon_member	 x;
+	size_t			 i, j;
+
+	for (i = 1; i < n; i++) {
+		x = m[i];
+		for (j = i; j > 0 && strcmp(m[j - 1].key, x.key) > 0; j--)
+			m[j] = m[j - 1];
+		m[j] = x;
+	}
 }
 
 static int
-canon_key_cmp(const void *a, const void *b)
+canon_member_cmp(const void *a, const void *b)
 {
-	return (strcmp(*(const char *const *)a, *(const char *const *)b));
+	return (strcmp(((const struct canon_member *)a)->key,
+	    ((const struct canon_member *)b)->key));
 }
 
 /* Append the canonical form of v. */
 static void
 canon_value(struct canon_buf *b, const json_t *v)
 {
-	const char	**keys, *k;
-	json_t		*x;
-	size_t		 i, n;
-	char		 num[32];
+	struct canon_member	 small[32], *m;
+	const char		*k;
+	json_t			*x;
+	size_t			 i, n;
 
 	switch (json_typeof(v)) {
 	case JSON_OBJECT:
 		n = json_object_size(v);
-		keys = xcalloc(n ? n : 1, sizeof *keys);
+		m = n <= nitems(small) ? small : xcalloc(n, sizeof *m);
 		i = 0;
-		json_object_foreach((json_t *)v, k, x)
-			keys[i++] = k;
-		qsort(keys, n, sizeof *keys, canon_key_cmp);
+		json_object_foreach((json_t *)v, k, x) {
+			if (i == n)
+				break;
+			m[i].key = k;
+			m[i++].value = x;
+		}
+		n = i;
+		if (n <= nitems(small))
+			canon_sort_members(m, n);
+		else
+			qsort(m, n, sizeof *m, canon_member_cmp);
 		canon_put(b, "{", 1);
 		for (i = 0; i < n; i++) {
 			if (i > 0)
 				canon_put(b, ",", 1);
-			canon_string(b, keys[i], strlen(keys[i]));
+			canon_string(b, m[i].key, strlen(m[i].key));
 			canon_put(b, ":", 1);
-			canon_value(b, json_object_get(v, keys[i]));
+			canon_value(b, m[i].value);
 		}
 		canon_put(b, "}", 1);
-		free(keys);
+		if (m != small)
+			free(m);
 		break;
 	case JSON_ARRAY:
 		canon_put(b, "[", 1);
-		for (i = 0; i < json_array_size(v); i++) {
+		n = json_array_size(v);
+		for (i = 0; i < n; i++) {
 			if (i > 0)
 				canon_put(b, ",", 1);
 			canon_value(b, json_array_get(v, i));
@@ -353,22 +455,20 @@ canon_value(struct canon_buf *b, const json_t *v)
 		canon_string(b, json_string_value(v), json_string_length(v));
 		break;
 	case JSON_INTEGER:
-		canon_number((double)json_integer_value(v), num);
-		canon_puts(b, num);
+		canon_put_number(b, (double)json_integer_value(v));
 		break;
 	case JSON_REAL:
-		canon_number(json_real_value(v), num);
-		canon_puts(b, num);
+		canon_put_number(b, json_real_value(v));
 		break;
 	case JSON_TRUE:
-		canon_puts(b, "true");
+		canon_put(b, "true", 4);
 		break;
 	case JSON_FALSE:
-		canon_puts(b, "false");
+		canon_put(b, "false", 5);
 		break;
 	case JSON_NULL:
 	default:
-		canon_puts(b, "null");
+		canon_put(b, "null", 4);
 		break;
 	}
 }
@@ -387,31 +487,86 @@ canon_json(const json_t *v)
 }
 
 /*
+ * True if jansson's json_string() takes s: valid, minimal UTF-8 of code
+ * points that are not surrogates nor above U+10FFFF.
+ */
+static int
+canon_utf8_valid(const char *s)
+{
+	const unsigned char	*p = (const unsigned char *)s;
+	size_t			 len, k;
+	unsigned char		 c;
+
+	for (; *p != '\0'; p++) {
+		c = *p;
+		if (c < 0x80)
+			continue;
+		len = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 ? 2 : 0;
+		if (len == 0 || c > 0xf4)
+			return (0);
+		for (k = 1; k < len; k++) {
+			if ((p[k] & 0xc0) != 0x80)
+				return (0);	/* also stops at the NUL */
+		}
+		if ((c == 0xe0 && p[1] < 0xa0) || (c == 0xed && p[1] > 0x9f) ||
+		    (c == 0xf0 && p[1] < 0x90) || (c == 0xf4 && p[1] > 0x8f))
+			return (0);
+		p += len - 1;
+	}
+	return (1);
+}
+
+/*
+ * Append one member of a decision's top-level object; a string jansson
+ * would refuse (invalid UTF-8) leaves the member out, as json_string()
+ * returning NULL did when the object was built with jansson, and so does a
+ * missing id; other missing strings are null.
+ */
+static void
+canon_decision_string(struct canon_buf *b, const char *key, const char *s,
+    int omit_null)
+{
+	if (s == NULL ? omit_null : !canon_utf8_valid(s))
+		return;
+	canon_put(b, ",", 1);	/* after at_us, always there */
+	canon_put(b, key, strlen(key));
+	if (s == NULL)
+		canon_put(b, "null", 4);
+	else
+		canon_string(b, s, strlen(s));
+}
+
+/*
  * The canonical form of a decision: the object of its recorded fields, so
- * the hash covers everything `earctl audit verify` can read back.
+ * the hash covers everything `earctl audit verify` can read back. Written
+ * member by member in sorted key order (the bytes canon_json() gives for
+ * the same object built with jansson: tests/unit/test_canon.c).
  */
 char *
 canon_decision(const struct canon_decision_fields *f)
 {
-	json_t	*o;
-	char	*s;
+	struct canon_buf	 b = { NULL, 0, 0 };
 
-	o = json_object();
-	json_object_set_new(o, "id", json_string(f->id));
-	json_object_set_new(o, "at_us", json_integer(f->at_us));
-	json_object_set_new(o, "kind", f->kind ? json_string(f->kind) :
-	    json_null());
-	json_object_set_new(o, "requester", f->requester ?
-	    json_string(f->requester) : json_null());
-	json_object_set_new(o, "ruleset_version", f->ruleset_version ?
-	    json_string(f->ruleset_version) : json_null());
-	json_object_set_new(o, "lists_version", f->lists_version ?
-	    json_string(f->lists_version) : json_null());
-	json_object_set(o, "request", f->request ? (json_t *)f->request :
-	    json_null());
-	json_object_set(o, "response", f->response ? (json_t *)f->response :
-	    json_null());
-	s = canon_json(o);
-	json_decref(o);
-	return (s);
+	b.size = 8192;
+	b.p = xmalloc(b.size);
+	canon_put(&b, "{\"at_us\":", 9);
+	canon_put_number(&b, (double)f->at_us);
+	canon_decision_string(&b, "\"id\":", f->id, 1);
+	canon_decision_string(&b, "\"kind\":", f->kind, 0);
+	canon_decision_string(&b, "\"lists_version\":", f->lists_version, 0);
+	canon_put(&b, ",\"request\":", 11);
+	if (f->request != NULL)
+		canon_value(&b, f->request);
+	else
+		canon_put(&b, "null", 4);
+	canon_decision_string(&b, "\"requester\":", f->requester, 0);
+	canon_put(&b, ",\"response\":", 12);
+	if (f->response != NULL)
+		canon_value(&b, f->response);
+	else
+		canon_put(&b, "null", 4);
+	canon_decision_string(&b, "\"ruleset_version\":", f->ruleset_version,
+	    0);
+	canon_put(&b, "}", 1);
+	return (b.p);
 }
