@@ -33,15 +33,21 @@ struct canon_buf {
 	size_t	 size;
 };
 
-/* Append n bytes. */
+/* Make room for n more bytes and a NUL. */
 static void
+canon_grow(struct canon_buf *b, size_t n)
+{
+	while (b->len + n + 1 > b->size)
+		b->size = b->size ? b->size * 2 : 256;
+	b->p = xreallocarray(b->p, 1, b->size);
+}
+
+/* Append n bytes. */
+static inline void
 canon_put(struct canon_buf *b, const char *s, size_t n)
 {
-	if (b->len + n + 1 > b->size) {
-		while (b->len + n + 1 > b->size)
-			b->size = b->size ? b->size * 2 : 256;
-		b->p = xreallocarray(b->p, 1, b->size);
-	}
+	if (b->len + n + 1 > b->size)
+		canon_grow(b, n);
 	memcpy(b->p + b->len, s, n);
 	b->len += n;
 	b->p[b->len] = '\0';
