@@ -490,6 +490,20 @@ static struct {
 static size_t	checks_note2_next;
 static bool	checks_note2_hooked;
 
+/*
+ * One lookup in flight per date: the weights checks of a batch that need
+ * the same date's context wait for its answer instead of each queueing a
+ * query (and, answered one by one, each going to the log in a commit of
+ * its own).
+ */
+struct checks_note2_wait {
+	ear_date		 date;
+	struct checks_item	**waiting;
+	size_t			 nwaiting;
+	struct checks_note2_wait *next;
+};
+static struct checks_note2_wait	*checks_note2_inflight;
+
 static void
 checks_note2_clear(const char *payload, void *arg)
 {
@@ -520,15 +534,20 @@ checks_note2_add(struct checks_item *it, const char *note)
 static void
 checks_note2_done(void *arg, PGresult *res, const char *errmsg)
 {
-	struct checks_item	*it = arg;
-	struct check		*chk = it->chk;
-	char			 day[11], *note = NULL;
-	json_t			*row;
-	json_error_t		 jerr;
-	ear_date		 d = check_as_of(chk);
+	struct checks_note2_wait	*w = arg, **pp;
+	struct checks_item		*it;
+	char				 day[11], *note = NULL;
+	json_t				*row;
+	json_error_t			 jerr;
+	size_t				 i;
 
-	it->chk = NULL;
-	date_format(d, day);
+	for (pp = &checks_note2_inflight; *pp != NULL; pp = &(*pp)->next) {
+		if (*pp == w) {
+			*pp = w->next;
+			break;
+		}
+	}
+	date_format(w->date, day);
 	if (res != NULL && PQntuples(res) == 1 && !PQgetisnull(res, 0, 0) &&
 	    (row = json_loads(PQgetvalue(res, 0, 0), 0, &jerr)) != NULL) {
 		xasprintf(&note, "4E091 Note 2 context (a proxy from the "
@@ -546,28 +565,35 @@ checks_note2_done(void *arg, PGresult *res, const char *errmsg)
 		xasprintf(&note, "4E091 Note 2 context: the registry holds no "
 		    "published model with stated training compute as of %s",
 		    day);
-	else
-		log_rdebug(request_id(it->job->r), "no Note 2 context: %s",
-		    errmsg != NULL ? errmsg : "no answer");
+	else if (w->nwaiting > 0)
+		log_rdebug(request_id(w->waiting[0]->job->r), "no Note 2 "
+		    "context: %s", errmsg != NULL ? errmsg : "no answer");
 	if (note != NULL) {
 		free(checks_note2[checks_note2_next].note);
-		checks_note2[checks_note2_next].date = d;
+		checks_note2[checks_note2_next].date = w->date;
 		checks_note2[checks_note2_next].note = xstrdup(note);
 		checks_note2_next = (checks_note2_next + 1) % CHECKS_NOTE2_SLOTS;
-		checks_note2_add(it, note);
-		free(note);
 	}
-	check_free(chk);
-	checks_item_submit(it);
+	for (i = 0; i < w->nwaiting; i++) {
+		it = w->waiting[i];
+		check_free(it->chk);
+		it->chk = NULL;
+		checks_note2_add(it, note);
+		checks_item_submit(it);
+	}
+	free(note);
+	free(w->waiting);
+	free(w);
 }
 
 /* Add the Note 2 context; true when a lookup is under way. */
 static bool
 checks_note2_context(struct checks_item *it, struct check *chk)
 {
-	char		 day[11];
-	const char	*params[1];
-	size_t		 i;
+	struct checks_note2_wait	*w;
+	char				 day[11];
+	const char			*params[1];
+	size_t				 i;
 
 	for (i = 0; i < CHECKS_NOTE2_SLOTS; i++) {
 		if (checks_note2[i].note != NULL &&
@@ -580,12 +606,33 @@ checks_note2_context(struct checks_item *it, struct check *chk)
 		db_on_notify("registry_changed", checks_note2_clear, NULL);
 		checks_note2_hooked = true;
 	}
-	date_format(check_as_of(chk), day);
-	params[0] = day;
+	for (w = checks_note2_inflight; w != NULL; w = w->next) {
+		if (w->date == check_as_of(chk))
+			break;
+	}
+	if (w != NULL) {
+		w->waiting = xreallocarray(w->waiting, w->nwaiting + 1,
+		    sizeof *w->waiting);
+		w->waiting[w->nwaiting++] = it;
+		it->chk = chk;
+		return (true);
+	}
+	/* Linked before the query: a failure may answer it at once. */
+	w = xcalloc(1, sizeof *w);
+	w->date = check_as_of(chk);
+	w->waiting = xcalloc(1, sizeof *w->waiting);
+	w->waiting[w->nwaiting++] = it;
+	w->next = checks_note2_inflight;
+	checks_note2_inflight = w;
 	it->chk = chk;
+	date_format(w->date, day);
+	params[0] = day;
 	if (db_query("SELECT (SELECT row_to_json(x)::text FROM "
 	    "most_compute_published($1::date) x)", 1, params,
-	    checks_note2_done, it) != 0) {
+	    checks_note2_done, w) != 0) {
+		checks_note2_inflight = w->next;
+		free(w->waiting);
+		free(w);
 		it->chk = NULL;
 		return (false);
 	}
