@@ -40,6 +40,7 @@ struct checks_job {
 	struct ruleset		*rs;
 	bool			 batch;
 	size_t			 n;
+	size_t			 next;		/* the next item to start */
 	size_t			 outstanding;
 	struct checks_item	*items;
 	ear_date		 today;
@@ -874,21 +875,62 @@ checks_job_new(struct request *r, size_t n, bool batch)
 	return job;
 }
 
+/*
+ * A batch starts CHECKS_SLICE items per turn of the loop, so that the
+ * decision log commits the first ones while the next are decided (and the
+ * loop serves others meanwhile) instead of waiting for the last.
+ */
+#define CHECKS_SLICE	256
+
+static void	checks_job_slice(evutil_socket_t, short, void *);
+
+/* Start the job's next items: all of them, or a slice for a batch. */
+static void
+checks_job_start(struct checks_job *job)
+{
+	struct checks_item	*it;
+	size_t			 end;
+
+	for (;;) {
+		end = job->batch && job->n - job->next > CHECKS_SLICE ?
+		    job->next + CHECKS_SLICE : job->n;
+		for (; job->next < end; job->next++) {
+			it = &job->items[job->next];
+			if (it->result != NULL)
+				checks_item_done(it);
+			else if (request_replied(job->r))
+				checks_item_failf(it, 503, "timeout", NULL,
+				    "request ended");
+			else
+				checks_item_run(it);
+		}
+		if (job->next == job->n)
+			break;
+		if (ev_base != NULL && event_base_once(ev_base, -1,
+		    EV_TIMEOUT, checks_job_slice, job, NULL) == 0)
+			return;
+	}
+	/* Every item started: drop the count that kept the job. */
+	if (--job->outstanding == 0)
+		checks_job_finish(job);
+}
+
+/* The next slice of a batch. */
+static void
+checks_job_slice(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	checks_job_start(arg);
+}
+
 /* Run every item; the extra count keeps the job until all have started. */
 static void
 checks_job_run(struct checks_job *job)
 {
-	size_t	 i;
-
 	job->outstanding = job->n + 1;
-	for (i = 0; i < job->n; i++) {
-		if (job->items[i].result == NULL)
-			checks_item_run(&job->items[i]);
-		else
-			checks_item_done(&job->items[i]);
-	}
-	if (--job->outstanding == 0)
-		checks_job_finish(job);
+	job->next = 0;
+	checks_job_start(job);
 }
 
 /* POST /v1/checks/chip and /weights: one item. */
