@@ -880,7 +880,7 @@ checks_job_new(struct request *r, size_t n, bool batch)
  * decision log commits the first ones while the next are decided (and the
  * loop serves others meanwhile) instead of waiting for the last.
  */
-#define CHECKS_SLICE	256
+#define CHECKS_SLICE	64
 
 static void	checks_job_slice(evutil_socket_t, short, void *);
 
@@ -888,8 +888,14 @@ static void	checks_job_slice(evutil_socket_t, short, void *);
 static void
 checks_job_start(struct checks_job *job)
 {
-	struct checks_item	*it;
-	size_t			 end;
+	/*
+	 * A timeout, not an activation: libevent runs activations made by
+	 * callbacks in the same turn, before polling, so the log's
+	 * connection would not be read or written until the last slice.
+	 */
+	static const struct timeval	 turn = { 0, 1 };
+	struct checks_item		*it;
+	size_t				 end;
 
 	for (;;) {
 		end = job->batch && job->n - job->next > CHECKS_SLICE ?
@@ -907,7 +913,7 @@ checks_job_start(struct checks_job *job)
 		if (job->next == job->n)
 			break;
 		if (ev_base != NULL && event_base_once(ev_base, -1,
-		    EV_TIMEOUT, checks_job_slice, job, NULL) == 0)
+		    EV_TIMEOUT, checks_job_slice, job, &turn) == 0)
 			return;
 	}
 	/* Every item started: drop the count that kept the job. */
