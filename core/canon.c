@@ -348,19 +348,115 @@ canon_int(long long v, char *out)
 }
 
 /*
+ * "%.17g" of a double of magnitude in [1e-4, 1e17), exactly as printf
+ * writes it, with 128-bit integers: |d| = m 2^e, and the 17 significant
+ * digits are m 5^s 2^(e+s) rounded half to even (printf's rounding of the
+ * exact binary value), s = 16 - the decimal exponent; m 5^s stays below
+ * 2^102 for s <= 21. Its length, or 0 where it does not apply.
+ */
+static size_t
+canon_real17(double d, char out[static 32])
+{
+	static const uint64_t	 pow5[22] = { 1ULL, 5ULL, 25ULL, 125ULL,
+	    625ULL, 3125ULL, 15625ULL, 78125ULL, 390625ULL, 1953125ULL,
+	    9765625ULL, 48828125ULL, 244140625ULL, 1220703125ULL,
+	    6103515625ULL, 30517578125ULL, 152587890625ULL,
+	    762939453125ULL, 3814697265625ULL, 19073486328125ULL,
+	    95367431640625ULL, 476837158203125ULL };
+	const unsigned __int128	 lo = 10000000000000000ULL;	/* 1e16 */
+	const unsigned __int128	 hi = 100000000000000000ULL;	/* 1e17 */
+	unsigned __int128	 v, q, r, half;
+	uint64_t		 bits, m, n;
+	double			 a = fabs(d);
+	char			 dig[17], *p = out;
+	int			 e, x, s, sh, k, tries, len, i;
+
+	if (!(a >= 1e-4 && a < 1e17))
+		return (0);
+	memcpy(&bits, &a, sizeof bits);
+	m = (bits & ((1ULL << 52) - 1)) | (1ULL << 52);
+	e = (int)(bits >> 52) - 1075;
+	x = (int)floor(log10(a));
+	for (tries = 0;; tries++) {
+		s = 16 - x;
+		if (tries == 4 || s < 0 || s > 21)
+			return (0);
+		v = (unsigned __int128)m * pow5[s];
+		sh = e + s;
+		if (sh >= 0)
+			q = v << sh;
+		else {
+			k = -sh;
+			if (k >= 120)
+				return (0);
+			q = v >> k;
+			r = v - (q << k);
+			half = (unsigned __int128)1 << (k - 1);
+			if (r > half || (r == half && (q & 1) != 0))
+				q++;
+		}
+		if (q >= hi)
+			x++;
+		else if (q < lo)
+			x--;
+		else
+			break;
+	}
+	n = (uint64_t)q;
+	for (i = 16; i >= 0; i--) {
+		dig[i] = (char)('0' + n % 10);
+		n /= 10;
+	}
+	for (len = 17; len > 1 && dig[len - 1] == '0'; len--)
+		;
+	if (d < 0)
+		*p++ = '-';
+	if (x < -4 || x >= 17) {
+		*p++ = dig[0];
+		if (len > 1) {
+			*p++ = '.';
+			memcpy(p, dig + 1, (size_t)len - 1);
+			p += len - 1;
+		}
+		p += snprintf(p, 8, "e%c%02d", x < 0 ? '-' : '+',
+		    x < 0 ? -x : x);
+	} else if (x >= 0) {
+		for (i = 0; i <= x; i++)
+			*p++ = i < len ? dig[i] : '0';
+		if (len > x + 1) {
+			*p++ = '.';
+			memcpy(p, dig + x + 1, (size_t)(len - x - 1));
+			p += len - x - 1;
+		}
+	} else {
+		*p++ = '0';
+		*p++ = '.';
+		for (i = 0; i < -x - 1; i++)
+			*p++ = '0';
+		memcpy(p, dig, (size_t)len);
+		p += len;
+	}
+	*p = '\0';
+	return ((size_t)(p - out));
+}
+
+/*
  * Format a number from its double value (see the top of the file); its
  * length. Integral values take the integer path (the bulk of a request's
- * numbers), the others "%.17g".
+ * numbers), the others "%.17g", computed here where it can be.
  */
 static size_t
 canon_format(double d, char out[static 32])
 {
+	size_t	 len;
 	int	 n;
 
 	if (d == 0)
 		d = 0;	/* -0 and 0 agree */
 	if (isfinite(d) && d == floor(d) && fabs(d) < 9007199254740992.0)
 		return (canon_int((long long)d, out));
+	if ((len = canon_real17(d, out)) != 0)
+		return (len);
 	n = snprintf(out, 32, "%.17g", d);
 	if (n < 0 || n >= 32)
 		fatalx("number does not fit");

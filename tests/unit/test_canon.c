@@ -296,6 +296,26 @@ test_canon_number(void **state)
 	srandom(20261129);
 	for (i = 0; i < 300000; i++)
 		same_number(rand_double());
+	/* The exact 17-digit path: its range, ties, and rounding carries. */
+	for (k = 1; k < 200000; k++) {
+		same_number((double)k / 100);
+		same_number(-(double)k / 1000);
+		same_number((double)k * 0.1);
+		same_number(ldexp((double)k, -(int)(k % 70)));
+		same_number(ldexp((double)(random() | 1), -(int)(k % 64)));
+		same_number(1e-4 * (1 + (double)k * 1e-6));
+		same_number(1e17 - (double)k * 16);
+	}
+	for (k = -6; k <= 18; k++) {
+		double	 p = pow(10, (double)k);
+
+		same_number(p);
+		same_number(nextafter(p, 0));
+		same_number(nextafter(p, INFINITY));
+		same_number(-p);
+		same_number(p * 9.999999999999999);
+		same_number(p * 0.99999999999999999);
+	}
 }
 
 /* A random JSON value of at most depth levels. */
