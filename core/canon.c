@@ -33,6 +33,8 @@ struct canon_buf {
 	size_t	 size;
 };
 
+static size_t	canon_realg(double, int, char [static 32]);
+
 /* Make room for n more bytes and a NUL. */
 static void
 canon_grow(struct canon_buf *b, size_t n)
@@ -221,10 +223,12 @@ canon_dump_real(struct canon_buf *b, double d)
 		canon_put(b, ".0", 2);
 		return;
 	}
-	n = snprintf(buf, sizeof buf, "%.15g", d);
-	if (n < 0 || (size_t)n >= sizeof buf - 3)
-		fatalx("real does not fit");
-	len = (size_t)n;
+	if ((len = canon_realg(d, 15, buf)) == 0) {
+		n = snprintf(buf, sizeof buf, "%.15g", d);
+		if (n < 0 || (size_t)n >= sizeof buf - 3)
+			fatalx("real does not fit");
+		len = (size_t)n;
+	}
 	if (strchr(buf, '.') == NULL && strchr(buf, 'e') == NULL) {
 		memcpy(buf + len, ".0", 3);
 		len += 2;
@@ -348,14 +352,15 @@ canon_int(long long v, char *out)
 }
 
 /*
- * "%.17g" of a double of magnitude in [1e-4, 1e17), exactly as printf
- * writes it, with 128-bit integers: |d| = m 2^e, and the 17 significant
- * digits are m 5^s 2^(e+s) rounded half to even (printf's rounding of the
- * exact binary value), s = 16 - the decimal exponent; m 5^s stays below
- * 2^102 for s <= 21. Its length, or 0 where it does not apply.
+ * "%.<prec>g" (prec 15 or 17) of a double of magnitude in [1e-4, 1e17),
+ * exactly as printf writes it, with 128-bit integers: |d| = m 2^e, and the
+ * prec significant digits are m 5^s 2^(e+s) rounded half to even
+ * (printf's rounding of the exact binary value), s = prec - 1 - the
+ * decimal exponent; m 5^s stays below 2^102 for s <= 21. Its length, or 0
+ * where it does not apply.
  */
 static size_t
-canon_real17(double d, char out[static 32])
+canon_realg(double d, int prec, char out[static 32])
 {
 	static const uint64_t	 pow5[22] = { 1ULL, 5ULL, 25ULL, 125ULL,
 	    625ULL, 3125ULL, 15625ULL, 78125ULL, 390625ULL, 1953125ULL,
@@ -363,22 +368,22 @@ canon_real17(double d, char out[static 32])
 	    6103515625ULL, 30517578125ULL, 152587890625ULL,
 	    762939453125ULL, 3814697265625ULL, 19073486328125ULL,
 	    95367431640625ULL, 476837158203125ULL };
-	const unsigned __int128	 lo = 10000000000000000ULL;	/* 1e16 */
-	const unsigned __int128	 hi = 100000000000000000ULL;	/* 1e17 */
-	unsigned __int128	 v, q, r, half;
+	unsigned __int128	 lo, hi, v, q, r, half;
 	uint64_t		 bits, m, n;
 	double			 a = fabs(d);
 	char			 dig[17], *p = out;
 	int			 e, x, s, sh, k, tries, len, i;
 
-	if (!(a >= 1e-4 && a < 1e17))
+	if (!(a >= 1e-4 && a < 1e17) || (prec != 15 && prec != 17))
 		return (0);
+	hi = prec == 17 ? 100000000000000000ULL : 1000000000000000ULL;
+	lo = hi / 10;
 	memcpy(&bits, &a, sizeof bits);
 	m = (bits & ((1ULL << 52) - 1)) | (1ULL << 52);
 	e = (int)(bits >> 52) - 1075;
 	x = (int)floor(log10(a));
 	for (tries = 0;; tries++) {
-		s = 16 - x;
+		s = prec - 1 - x;
 		if (tries == 4 || s < 0 || s > 21)
 			return (0);
 		v = (unsigned __int128)m * pow5[s];
@@ -403,15 +408,15 @@ canon_real17(double d, char out[static 32])
 			break;
 	}
 	n = (uint64_t)q;
-	for (i = 16; i >= 0; i--) {
+	for (i = prec - 1; i >= 0; i--) {
 		dig[i] = (char)('0' + n % 10);
 		n /= 10;
 	}
-	for (len = 17; len > 1 && dig[len - 1] == '0'; len--)
+	for (len = prec; len > 1 && dig[len - 1] == '0'; len--)
 		;
 	if (d < 0)
 		*p++ = '-';
-	if (x < -4 || x >= 17) {
+	if (x < -4 || x >= prec) {
 		*p++ = dig[0];
 		if (len > 1) {
 			*p++ = '.';
@@ -455,7 +460,7 @@ canon_format(double d, char out[static 32])
 		d = 0;	/* -0 and 0 agree */
 	if (isfinite(d) && d == floor(d) && fabs(d) < 9007199254740992.0)
 		return (canon_int((long long)d, out));
-	if ((len = canon_real17(d, out)) != 0)
+	if ((len = canon_realg(d, 17, out)) != 0)
 		return (len);
 	n = snprintf(out, 32, "%.17g", d);
 	if (n < 0 || n >= 32)

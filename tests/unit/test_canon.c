@@ -423,12 +423,36 @@ test_canon_dumps_reals(void **state)
 	    -2.5e-300, 1e15, 999999999999999.0, 1e14, 123456789012345.0,
 	    1234567890123456.0, 9007199254740993.0, 1e100, 0.1, 1.0 / 3,
 	    26900000.0, 4800.0, 5.92, -0.5, 1.7976931348623157e308,
-	    4.9e-324, 1e21, 1e22, 12345.678901234567 };
+	    4.9e-324, 1e21, 1e22, 12345.678901234567, 9999999999999999.0,
+	    99999999999999.99, 0.00099999999999999999, 1e-4, 9.99999999999999e-5,
+	    1e16, 1e17, 99999999999999990.0, 0.5e-4, 4992.3, 19.45 };
 	size_t	 i;
+	double	 d;
 
 	(void)state;
 	for (i = 0; i < nitems(reals); i++)
 		same(json_real(reals[i]));
+	/* Random reals, through the exact 15-digit path and around it. */
+	srandom(15);
+	for (i = 0; i < 200000; i++) {
+		switch (i % 4) {
+		case 0:
+			d = ldexp((double)random() / 2147483648.0 + 1,
+			    (int)(random() % 72) - 16);
+			break;
+		case 1:
+			d = (double)(random() % 10000000) /
+			    (double)(1 + random() % 1000);
+			break;
+		case 2:
+			d = round((double)random() / 100) / 100;
+			break;
+		default:
+			d = ldexp((double)(random() | 1), -(int)(random() % 90));
+			break;
+		}
+		same(json_real(i % 3 == 0 ? -d : d));
+	}
 	same(json_real(-0.0));
 	same(json_integer(0));
 	same(json_integer(-9223372036854775807LL - 1));
