@@ -45,6 +45,7 @@ struct checks_job {
 	struct checks_item	*items;
 	ear_date		 today;
 	json_t			*screened;	/* batch: recipient -> holder */
+	json_t			*consignees;	/* consignee key -> year's TPP */
 	struct check		**holders;	/* screening of each recipient */
 	size_t			 nholders;
 };
@@ -163,6 +164,7 @@ checks_job_finish(struct checks_job *job)
 		check_free(job->holders[i]);
 	free(job->holders);
 	json_decref(job->screened);
+	json_decref(job->consignees);
 	if (job->rs != NULL)
 		ruleset_unref(job->rs);
 	request_release(r);
@@ -348,6 +350,42 @@ struct checks_count {
 };
 static struct checks_count	*checks_counts;
 
+/*
+ * A job keeps the first answer for each consignee and year: a batch is
+ * decided on the log as it stood when it came in, as when it was decided
+ * in one turn of the loop, not on its own earlier items as their commits
+ * happen to land between its slices.
+ */
+static void
+checks_consignee_keep(struct checks_job *job, const char *name,
+    const char *from, double tpp)
+{
+	char	*key;
+
+	if (job->consignees == NULL)
+		job->consignees = json_object();
+	xasprintf(&key, "%s\037%s", name, from);
+	if (json_object_get(job->consignees, key) == NULL)
+		json_object_set_new(job->consignees, key, json_real(tpp));
+	free(key);
+}
+
+/* The job's answer for a consignee and year (borrowed), or NULL. */
+static const json_t *
+checks_consignee_kept(struct checks_job *job, const char *name,
+    const char *from)
+{
+	const json_t	*v;
+	char		*key;
+
+	if (job->consignees == NULL)
+		return (NULL);
+	xasprintf(&key, "%s\037%s", name, from);
+	v = json_object_get(job->consignees, key);
+	free(key);
+	return (v);
+}
+
 /* The count answered: every check that waited for it goes on. */
 static void
 checks_consignee_done(void *arg, PGresult *res, const char *errmsg)
@@ -378,9 +416,11 @@ checks_consignee_done(void *arg, PGresult *res, const char *errmsg)
 			    "request ended");
 			continue;
 		}
-		if (ok)
+		if (ok) {
+			checks_consignee_keep(it->job, cc->name, cc->from,
+			    tpp);
 			check_set_consignee_tpp(chk, tpp);
-		else
+		} else
 			log_rwarnx(request_id(it->job->r), "could not count "
 			    "the consignee's shipments this year: %s",
 			    errmsg != NULL ? errmsg : "no answer");
@@ -396,6 +436,7 @@ static bool
 checks_ask_consignee(struct checks_item *it, struct check *chk)
 {
 	struct checks_count	*cc;
+	const json_t		*kept;
 	const char		*params[2], *name;
 	char			 from[11], year[8];
 	int			 y, m, d;
@@ -406,11 +447,17 @@ checks_ask_consignee(struct checks_item *it, struct check *chk)
 	date_to_ymd(check_as_of(chk), &y, &m, &d);
 	date_format(date_from_ymd(y, 1, 1), from);
 	snprintf(year, sizeof year, "%d", y);
+	it->consignee_asked = true;
+	if ((kept = checks_consignee_kept(it->job, name, from)) != NULL) {
+		/* Decided again at once on the job's answer. */
+		check_set_consignee_tpp(chk, json_real_value(kept));
+		checks_item_determine(it, chk);
+		return (true);
+	}
 	for (cc = checks_counts; cc != NULL; cc = cc->next) {
 		if (strcmp(cc->name, name) == 0 && strcmp(cc->from, from) == 0)
 			break;
 	}
-	it->consignee_asked = true;
 	it->chk = chk;
 	if (cc != NULL) {
 		cc->waiting = xreallocarray(cc->waiting, cc->nwaiting + 1,
@@ -951,7 +998,7 @@ checks_single(struct request *r, enum item_kind kind)
 	if ((job = checks_job_new(r, 1, false)) == NULL)
 		return;
 	job->items[0].kind = kind;
-	job->items[0].body = json_deep_copy(body);
+	job->items[0].body = json_copy(body);	/* top level its own */
 	checks_job_run(job);
 }
 
@@ -1019,7 +1066,12 @@ route_checks_batch(struct request *r)
 			continue;
 		}
 		it->kind = strcmp(kind, "chip") == 0 ? ITEM_CHIP : ITEM_MODEL;
-		it->body = json_deep_copy(c);
+		/*
+		 * Its own top level (kind goes, a registry id is replaced),
+		 * members shared with the request's body: nothing below the
+		 * top is changed (check_decode() only reads).
+		 */
+		it->body = json_copy(c);
 		json_object_del(it->body, "kind");
 	}
 	checks_job_run(job);
