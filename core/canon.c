@@ -504,6 +504,7 @@ canon_sort_members(struct canon_member *m, size_t n)
 	}
 }
 
+/* qsort order of members: by key bytes. */
 static int
 canon_member_cmp(const void *a, const void *b)
 {

@@ -118,6 +118,7 @@ ref_number(double d, char out[static 32])
 		snprintf(out, 32, "%.17g", d);
 }
 
+/* qsort order of keys (reference). */
 static int
 ref_key_cmp(const void *a, const void *b)
 {
